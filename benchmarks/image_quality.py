@@ -1,0 +1,80 @@
+"""Image-in-image quality after the real PNG round trip: a model against k-bit LSB.
+
+    .venv/bin/python benchmarks/image_quality.py [--model default] [--data data/photos] [--size 256]
+
+Two test sets, both 256x256 (short side scaled to 256, centre square):
+- held-out: the 7 colour photos inside the scikit-image and scikit-learn wheels, every ordered pair (42);
+  another source than any training package;
+- validation: the training folder's validation split (never trained on, but the same sources), the i-th
+  photo hiding the (i+1)-th. Skipped when the folder is absent.
+Prints a table and writes benchmarks/results/image_quality.json.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from exypno.evaluate.heldout import write_heldout
+from exypno.evaluate.report import evaluate_pairs
+from exypno.train.data import load_rgb, split_photos
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def validation_pairs(data: Path, size: int):
+    _, val = split_photos(data, 0.08)
+    val = [p for p in val if min(load_rgb(p, 10**6).shape[:2]) >= size]
+    return [(val[i], val[(i + 1) % len(val)]) for i in range(len(val))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", action="append", help="model name or path (repeatable; default: default)")
+    ap.add_argument("--data", type=Path, default=ROOT / "data" / "photos")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "image_quality.json")
+    args = ap.parse_args()
+    models = args.model or ["default"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        held = write_heldout(tmp / "heldout", args.size)
+        sets = {"held-out (skimage+sklearn)": list(itertools.permutations(held, 2))}
+        if args.data.is_dir():
+            sets["validation split"] = validation_pairs(args.data, args.size)
+        for set_name, pairs in sets.items():
+            for method in [*models, "lsb-3", "lsb-4"]:
+                lsb = int(method.split("-")[1]) if method.startswith("lsb-") else None
+                work = tmp / f"{set_name[:4]}-{Path(method).stem}"
+                s = evaluate_pairs(pairs, work, model=method, size=args.size, lsb=lsb, force=True, quiet=True)
+                rows.append({"set": set_name, "method": method, "pairs": s["pairs"], **{
+                    f"{side}_{k}": round(s[side][k], 4) for side in ("cover", "secret")
+                    for k in ("psnr_mean", "psnr_worst", "ssim_mean")}})
+                if method == models[0] and set_name.startswith("held-out"):
+                    figure = args.out.with_name(f"image_quality_{Path(method).stem}.png")
+                    figure.write_bytes((work / "figure.png").read_bytes())
+    header = f"{'set':<28}{'method':<12}{'pairs':>6}{'cover PSNR':>12}{'worst':>8}{'SSIM':>8}" \
+             f"{'secret PSNR':>13}{'worst':>8}{'SSIM':>8}"
+    print(header)
+    for r in rows:
+        print(f"{r['set']:<28}{Path(r['method']).stem:<12}{r['pairs']:>6}{r['cover_psnr_mean']:>12.2f}"
+              f"{r['cover_psnr_worst']:>8.2f}{r['cover_ssim_mean']:>8.4f}{r['secret_psnr_mean']:>13.2f}"
+              f"{r['secret_psnr_worst']:>8.2f}{r['secret_ssim_mean']:>8.4f}")
+    main_rows = {r["set"]: r for r in rows if r["method"] == models[0]}
+    figures = {}
+    for set_name, key in (("held-out (skimage+sklearn)", "heldout"), ("validation split", "validation")):
+        if set_name in main_rows:
+            figures[f"{key}_cover_psnr"] = main_rows[set_name]["cover_psnr_mean"]
+            figures[f"{key}_secret_psnr"] = main_rows[set_name]["secret_psnr_mean"]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"size": args.size, "rows": rows, "figures": figures}, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

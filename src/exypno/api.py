@@ -1,0 +1,147 @@
+"""The Python API: ``exypno.hide`` / ``exypno.reveal``, and ``Stego`` for a model kept loaded.
+
+Images go in as paths, PIL images or arrays and come out as (H, W, 3) uint8 arrays, optionally written as
+PNG. Any size works: the image is padded to the network's multiple and cropped back, and past
+``TILE`` pixels a side it goes through the networks in overlapping tiles, so memory stays bounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import ExypnoError
+from .media.image import check_output, read_image, resize, write_png
+from .nets.files import load_model
+from .nets.models import StegoModel
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+DEFAULT_MODEL = "default"
+TILE = 768  # core tile side in pixels
+MARGIN = 64  # context around each tile: more than the networks' receptive field, so tiles do not show
+
+
+def model_path(name: str | Path) -> Path:
+    """A shipped model's name (``default``) or a path to NAME.safetensors."""
+    p = Path(name)
+    if p.suffix == ".safetensors" or p.exists() or len(p.parts) > 1:
+        return p
+    shipped = WEIGHTS_DIR / f"{name}.safetensors"
+    if not shipped.exists():
+        names = ", ".join(sorted(f.stem for f in WEIGHTS_DIR.glob("*.safetensors"))) or "none"
+        raise ExypnoError(f"no shipped model named {name!r} (shipped: {names}; or give a .safetensors path)")
+    return shipped
+
+
+def _to_tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0)
+
+
+def _to_image(x: torch.Tensor) -> np.ndarray:
+    return torch.round(x[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def _run_padded(fn, inputs: list[torch.Tensor], multiple: int) -> torch.Tensor:
+    """Reflect-pad every input to a multiple of ``multiple``, run, crop the output back."""
+    h, w = inputs[0].shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        mode = "reflect" if h > ph and w > pw else "replicate"
+        inputs = [F.pad(x, (0, pw, 0, ph), mode=mode) for x in inputs]
+    return fn(*inputs)[..., :h, :w]
+
+
+def _run_tiled(fn, inputs: list[torch.Tensor], multiple: int, out_channels: int) -> torch.Tensor:
+    """Apply a fully convolutional ``fn`` tile by tile with ``MARGIN`` pixels of context."""
+    h, w = inputs[0].shape[-2:]
+    if h <= TILE + 2 * MARGIN and w <= TILE + 2 * MARGIN:
+        return _run_padded(fn, inputs, multiple)
+    out = inputs[0].new_empty(1, out_channels, h, w)
+    for y in range(0, h, TILE):
+        for x in range(0, w, TILE):
+            y0, x0 = max(0, y - MARGIN), max(0, x - MARGIN)
+            y1, x1 = min(h, y + TILE + MARGIN), min(w, x + TILE + MARGIN)
+            part = _run_padded(fn, [t[..., y0:y1, x0:x1] for t in inputs], multiple)
+            ty, tx = min(TILE, h - y), min(TILE, w - x)
+            out[..., y : y + ty, x : x + tx] = part[..., y - y0 : y - y0 + ty, x - x0 : x - x0 + tx]
+    return out
+
+
+@dataclass
+class Stego:
+    """A loaded model: ``Stego.load("default").hide(cover, secret)`` and ``.reveal(stego)``."""
+
+    model: StegoModel
+    card: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was done to the input (resizing), for the CLI
+
+    @classmethod
+    def load(cls, name: str | Path = DEFAULT_MODEL) -> "Stego":
+        model, card = load_model(model_path(name))
+        return cls(model, card)
+
+    @property
+    def part(self) -> str:
+        return getattr(self.model, "part", "full")
+
+    def hide(self, cover, secret, output: str | Path | None = None, force: bool = False) -> np.ndarray:
+        """Hide ``secret`` in ``cover``; return the stego as uint8 (H, W, 3), and write it as PNG if asked."""
+        if self.part == "receiver":
+            raise ExypnoError("this model file is a receiver (decoder only): it cannot hide")
+        if output is not None:
+            check_output(output, force)
+        self.notes = []
+        cover_img = read_image(cover)
+        secret_img = read_image(secret)
+        h, w = cover_img.shape[:2]
+        if secret_img.shape[:2] != (h, w):
+            sh, sw = secret_img.shape[:2]
+            self.notes.append(f"secret resized from {sw}x{sh} to the cover's {w}x{h}")
+            secret_img = resize(secret_img, h, w)
+        with torch.inference_mode():
+            stego = _run_tiled(
+                self.model.hide, [_to_tensor(cover_img), _to_tensor(secret_img)], self.model.multiple,
+                self.model.config.cover_channels,
+            )
+        stego_img = _to_image(stego)
+        if output is not None:
+            write_png(output, stego_img, force)
+        return stego_img
+
+    def reveal(self, stego, output: str | Path | None = None, force: bool = False) -> np.ndarray:
+        """Reveal the secret of ``stego``; return it as uint8 (H, W, 3), and write it as PNG if asked."""
+        if self.part == "sender":
+            raise ExypnoError("this model file is a sender (compressor + encoder): it cannot reveal")
+        if output is not None:
+            check_output(output, force)
+        stego_img = read_image(stego)
+        with torch.inference_mode():
+            revealed = _run_tiled(
+                self.model.reveal, [_to_tensor(stego_img)], self.model.multiple, self.model.config.secret_channels
+            )
+        revealed_img = _to_image(revealed)
+        if output is not None:
+            write_png(output, revealed_img, force)
+        return revealed_img
+
+
+_CACHE: dict[str, Stego] = {}
+
+
+def load(model: str | Path = DEFAULT_MODEL) -> Stego:
+    """Load a model once per process; later calls with the same name reuse it."""
+    key = str(model_path(model).resolve())
+    if key not in _CACHE:
+        _CACHE[key] = Stego.load(model)
+    return _CACHE[key]
+
+
+def hide(cover, secret, output=None, model: str | Path = DEFAULT_MODEL, force: bool = False) -> np.ndarray:
+    return load(model).hide(cover, secret, output, force)
+
+
+def reveal(stego, output=None, model: str | Path = DEFAULT_MODEL, force: bool = False) -> np.ndarray:
+    return load(model).reveal(stego, output, force)

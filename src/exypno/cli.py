@@ -1,0 +1,195 @@
+"""The ``exypno`` command: a thin layer over the API. Errors a user can cause print one line, exit 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import ExypnoError
+
+EXIT_USAGE = 2
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
+
+
+def cmd_hide(args) -> int:
+    from .api import Stego, model_path
+
+    stego = Stego.load(args.model)
+    stego.hide(args.cover, args.secret, output=args.output, force=args.force)
+    for note in stego.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_reveal(args) -> int:
+    from .api import Stego
+
+    Stego.load(args.model).reveal(args.stego, output=args.output, force=args.force)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.out), model=args.model, size=args.size)
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .api import WEIGHTS_DIR
+    from .nets import PRESETS, StegoModel, count_parameters, gmac_per_megapixel
+
+    print(f"{'preset':<8} {'parameters':>12} {'GMAC/MP':>10}   (CN + EN + DN, RGB in RGB)")
+    for name, config in PRESETS.items():
+        model = StegoModel(config)
+        print(f"{name:<8} {count_parameters(model):>12,} {gmac_per_megapixel(model, 64):>10.1f}")
+    print("\nshipped weights:")
+    for f in sorted(WEIGHTS_DIR.glob("*.safetensors")):
+        card = json.loads(f.with_suffix(".json").read_text())
+        fig = card.get("figures", {})
+        summary = ", ".join(f"{k} {v:.2f}" for k, v in fig.items() if isinstance(v, (int, float)))
+        print(f"  {f.stem:<10} preset {card['config']['preset']:<6} {card.get('part', 'full'):<8} {summary}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .api import model_path
+    from .media.image import check_output
+    from .nets.files import load_model, read_card, save_model
+
+    out = Path(args.output)
+    if out.suffix != ".safetensors":
+        raise ExypnoError(f"{out}: the output must end in .safetensors")
+    for path in (out, out.with_suffix(".json")):
+        check_output(path, args.force, lossless=False)
+    src = model_path(args.model)
+    model, card = load_model(src)
+    have = card.get("part", "full")
+    if have != "full" and have != args.part:
+        raise ExypnoError(f"{src}: holds the {have} part only; cannot export the {args.part} part")
+    card = {k: v for k, v in card.items() if k not in ("format", "part", "config")}
+    card["exported_from"] = src.name
+    save_model(model, out, card=card, part=args.part)
+    print(f"wrote {out} and {out.with_suffix('.json')} ({args.part})")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train.loop import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=args.data, out=args.out, preset=args.preset, width=args.width,
+        blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
+        batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=args.noise / 255,
+        steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
+        max_minutes=args.max_minutes,
+    )  # fmt: skip
+    result = train(cfg, resume=args.resume, progress=not args.quiet)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate.report import evaluate_folders
+
+    evaluate_folders(
+        covers=Path(args.covers), secrets=Path(args.secrets), out=Path(args.out), model=args.model,
+        size=args.size, lsb=args.lsb, limit=args.limit, force=args.force,
+    )  # fmt: skip
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="exypno", description="Hide an image in an image with neural networks.")
+    parser.add_argument("--version", action="version", version=f"exypno {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("hide", help="hide a secret image in a cover image; the stego is written as PNG")
+    p.add_argument("--cover", required=True)
+    p.add_argument("--secret", required=True)
+    p.add_argument("-o", "--output", required=True, help="stego image (.png)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    _model_arg(p)
+    p.set_defaults(func=cmd_hide)
+
+    p = sub.add_parser("reveal", help="reveal the secret image of a stego image")
+    p.add_argument("stego")
+    p.add_argument("-o", "--output", required=True, help="revealed secret (.png)")
+    p.add_argument("--force", action="store_true")
+    _model_arg(p)
+    p.set_defaults(func=cmd_reveal)
+
+    p = sub.add_parser("demo", help="hide a bundled photo in another, reveal it, print PSNR, save a figure")
+    p.add_argument("--out", default="exypno-demo", help="folder for the demo's files (default exypno-demo)")
+    p.add_argument("--size", type=int, default=512)
+    _model_arg(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("models", help="list presets (parameters, GMAC per megapixel) and shipped weights")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("export", help="write the sender (CN+EN) or receiver (DN) part of a model")
+    p.add_argument("--part", choices=("sender", "receiver", "full"), required=True)
+    p.add_argument("-o", "--output", required=True, help="NAME.safetensors (NAME.json is written beside)")
+    p.add_argument("--force", action="store_true")
+    _model_arg(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("train", help="train CN, EN and DN together on a folder of photos")
+    p.add_argument("--data", required=True, help="folder of photos (see scripts/install-media)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint, best model, log.jsonl")
+    p.add_argument("--preset", default="haar", choices=("haar", "paper"))
+    p.add_argument("--width", type=int)
+    p.add_argument("--levels", type=int)
+    p.add_argument("--blocks", type=int, nargs=3, metavar=("CN", "EN", "DN"))
+    p.add_argument("--crop", type=int, default=64)
+    p.add_argument("--batch", type=int, default=12)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--alpha", type=float, default=1.0, help="weight of the cover MSE")
+    p.add_argument("--beta", type=float, default=0.75, help="weight of the secret MSE")
+    p.add_argument("--noise", type=float, default=1.0, help="max std of the Gaussian noise layer, 8-bit levels")
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--val-every", type=int, default=250)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this many minutes")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="hide/reveal pairs through real PNG files; print PSNR/SSIM/MSE")
+    p.add_argument("--covers", required=True)
+    p.add_argument("--secrets", required=True)
+    p.add_argument("--out", default="exypno-eval", help="folder for stego/revealed PNGs, JSON and figure")
+    p.add_argument("--size", type=int, help="scale and centre-crop every photo to SIZE x SIZE first")
+    p.add_argument("--lsb", type=int, metavar="K", help="evaluate K-bit LSB hiding instead of a model")
+    p.add_argument("--limit", type=int, help="at most this many pairs")
+    p.add_argument("--force", action="store_true")
+    _model_arg(p)
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ExypnoError as e:
+        print(f"exypno: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("exypno: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

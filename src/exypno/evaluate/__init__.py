@@ -1,0 +1,1 @@
+"""Metrics, evaluation over folders of images, reports and figures."""

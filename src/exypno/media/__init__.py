@@ -1,0 +1,1 @@
+"""Files <-> arrays. Nothing here knows about networks."""

@@ -1,0 +1,201 @@
+"""The three sub-networks (CN, EN, DN) and the presets that build them.
+
+Every sub-network maps an image-shaped tensor to an image-shaped tensor (values nominally in [0, 1]):
+
+- ``CompressorNet``: secret -> secret tensor, the secret's size.
+- ``EncoderNet``: concat(cover, secret tensor) -> stego, the cover's size.
+- ``DecoderNet``: stego -> revealed secret.
+
+The sender needs CN + EN, the receiver DN alone; ``StegoModel`` holds all three for training.
+
+Presets:
+
+- ``paper``: the paper's base network in each sub-network, each followed by a 1x1 head. ~10 M parameters,
+  about 9.7 TMAC per megapixel: faithful, but far too slow to train on a CPU.
+- ``haar``: our default. Each sub-network works on the Haar sub-bands (``levels`` times, so a 4x4 block of
+  pixels becomes 48 channels at 1/16 of the positions) with a narrow trunk of residual blocks, and the
+  encoder writes stego = cover + learned residual. Wider channels at fewer positions make large GEMMs,
+  which is what a CPU does well; the residual starts the stego at the cover, so cover quality is high from
+  the first step and training spends its time on the secret.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import BaseNetwork
+from .layers import ResidualBlock, haar, inverse_haar
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Every constructor argument of a ``StegoModel``; saved beside the weights as JSON."""
+
+    preset: str = "haar"
+    cover_channels: int = 3
+    secret_channels: int = 3
+    width: int = 64  # haar: channels of the trunk
+    levels: int = 2  # haar: Haar levels (the input size must be a multiple of 2**levels)
+    blocks: tuple[int, int, int] = field(default=(2, 4, 4))  # haar: residual blocks in CN, EN, DN
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["blocks"] = list(self.blocks)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetConfig":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if "blocks" in known:
+            known["blocks"] = tuple(int(b) for b in known["blocks"])
+        return cls(**known)
+
+
+# --- preset "paper" --------------------------------------------------------------------------------
+
+
+class _PaperNet(nn.Module):
+    """Base network + 1x1 convolution to ``out_channels``: the shape of all three paper sub-networks."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.base = BaseNetwork(in_channels)
+        self.head = nn.Conv2d(BaseNetwork.out_channels, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.base(x))
+
+
+# --- preset "haar" ---------------------------------------------------------------------------------
+
+
+class _HaarTrunk(nn.Module):
+    """Haar analysis ``levels`` times -> conv3x3 -> residual blocks -> 1x1 -> Haar synthesis."""
+
+    def __init__(self, in_channels: int, out_channels: int, width: int, blocks: int, levels: int):
+        super().__init__()
+        self.levels = levels
+        bands = 4**levels
+        self.stem = nn.Conv2d(in_channels * bands, width, 3, padding=1)
+        self.blocks = nn.Sequential(*(ResidualBlock(width) for _ in range(blocks)))
+        self.head = nn.Conv2d(width, out_channels * bands, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.levels):
+            x = haar(x)
+        y = self.head(self.blocks(F.relu(self.stem(x))))
+        for _ in range(self.levels):
+            y = inverse_haar(y)
+        return y
+
+
+# --- the three sub-networks ------------------------------------------------------------------------
+
+
+class CompressorNet(nn.Module):
+    """CN: secret -> secret tensor of the secret's size."""
+
+    def __init__(self, config: NetConfig):
+        super().__init__()
+        c = config.secret_channels
+        if config.preset == "paper":
+            self.net = _PaperNet(c, c)
+        else:
+            self.net = _HaarTrunk(c, c, config.width, config.blocks[0], config.levels)
+
+    def forward(self, secret: torch.Tensor) -> torch.Tensor:
+        return self.net(secret)
+
+
+class EncoderNet(nn.Module):
+    """EN: concat(cover, secret tensor) -> stego (float; quantising to 8 bits is the channel's job)."""
+
+    def __init__(self, config: NetConfig):
+        super().__init__()
+        self.residual = config.preset != "paper"
+        cin = config.cover_channels + config.secret_channels
+        if config.preset == "paper":
+            self.net = _PaperNet(cin, config.cover_channels)
+        else:
+            self.net = _HaarTrunk(cin, config.cover_channels, config.width, config.blocks[1], config.levels)
+            # Start as the identity on the cover: a tiny residual, so early training does not wreck it.
+            nn.init.normal_(self.net.head.weight, std=1e-3)
+            nn.init.zeros_(self.net.head.bias)
+
+    def forward(self, cover: torch.Tensor, secret_tensor: torch.Tensor) -> torch.Tensor:
+        out = self.net(torch.cat([cover, secret_tensor], dim=1))
+        return cover + out if self.residual else out
+
+
+class DecoderNet(nn.Module):
+    """DN: stego -> revealed secret. The only part the receiver holds."""
+
+    def __init__(self, config: NetConfig):
+        super().__init__()
+        if config.preset == "paper":
+            self.net = _PaperNet(config.cover_channels, config.secret_channels)
+        else:
+            self.net = _HaarTrunk(
+                config.cover_channels, config.secret_channels, config.width, config.blocks[2], config.levels
+            )
+
+    def forward(self, stego: torch.Tensor) -> torch.Tensor:
+        return self.net(stego)
+
+
+class StegoModel(nn.Module):
+    """CN + EN + DN, trained together end to end."""
+
+    def __init__(self, config: NetConfig):
+        super().__init__()
+        if config.preset not in PRESETS:
+            raise ValueError(f"unknown preset {config.preset!r}")
+        self.config = config
+        self.compressor = CompressorNet(config)
+        self.encoder = EncoderNet(config)
+        self.decoder = DecoderNet(config)
+
+    @property
+    def multiple(self) -> int:
+        """Height and width must be multiples of this (callers pad, then crop back)."""
+        return 1 if self.config.preset == "paper" else 2**self.config.levels
+
+    def hide(self, cover: torch.Tensor, secret: torch.Tensor) -> torch.Tensor:
+        return self.encoder(cover, self.compressor(secret))
+
+    def reveal(self, stego: torch.Tensor) -> torch.Tensor:
+        return self.decoder(stego)
+
+
+PRESETS: dict[str, NetConfig] = {
+    "paper": NetConfig(preset="paper"),
+    "haar": NetConfig(preset="haar"),
+}
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def gmac_per_megapixel(model: StegoModel, size: int = 256) -> float:
+    """Multiply-accumulates of CN + EN + DN per megapixel, counted with hooks on every convolution."""
+    macs = 0
+
+    def hook(mod: nn.Conv2d, _inp, out):
+        nonlocal macs
+        k = mod.kernel_size[0] * mod.kernel_size[1] * (mod.in_channels // mod.groups)
+        macs += out.numel() * k
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            x = torch.zeros(1, model.config.cover_channels, size, size)
+            s = torch.zeros(1, model.config.secret_channels, size, size)
+            model.reveal(model.hide(x, s))
+    finally:
+        for h in handles:
+            h.remove()
+    return macs / (size * size) * 1e6 / 1e9

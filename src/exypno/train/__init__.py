@@ -1,0 +1,1 @@
+"""Data sets over folders of photos, the training loop, checkpoints."""

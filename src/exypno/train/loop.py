@@ -1,0 +1,183 @@
+"""``exypno train``: one loop that reads top to bottom.
+
+config -> data -> model -> optimizer -> loop (loss, step, validate, checkpoint).
+
+The channel between the encoder and the decoder is what a receiver really gets: the stego clamped to
+[0, 1] and rounded to 8 bits (straight-through), then the paper's Gaussian noise layer. Validation uses
+the exact 8-bit stego and an 8-bit revealed secret, as files would hold them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..errors import ExypnoError
+from ..evaluate.metrics import psnr_from_mse
+from ..nets import PRESETS, StegoModel, count_parameters
+from ..nets.files import save_model
+from ..nets.layers import GaussianNoise, quantize_8bit
+from .checkpoint import load_checkpoint, read_meta, save_checkpoint
+from .data import CropSampler, fixed_pairs, load_rgb, split_photos
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    preset: str = "haar"
+    width: int | None = None  # overrides of the preset (haar only)
+    blocks: tuple[int, int, int] | None = None
+    levels: int | None = None
+    crop: int = 64
+    batch: int = 12
+    lr: float = 1e-3
+    min_lr: float = 1e-6
+    alpha: float = 1.0  # weight of the cover MSE
+    beta: float = 0.75  # weight of the secret MSE
+    noise: float = 1 / 255  # max std of the Gaussian noise layer
+    steps: int = 10000
+    val_every: int = 250
+    val_pairs: int = 48
+    val_crop: int = 128
+    val_fraction: float = 0.08
+    min_scale: float = 0.5
+    seed: int = 0
+    threads: int | None = None
+    max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
+    extra: dict = field(default_factory=dict)
+
+    def net_config(self):
+        base = PRESETS[self.preset]
+        overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels))
+                     if v is not None}
+        return type(base)(**{**asdict(base), **overrides})
+
+
+def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, chunk: int = 16) -> dict:
+    """Cover and secret PSNR (dB) on 8-bit values, as PNG files would give them."""
+    model.eval()
+    cov_mse, sec_mse = [], []
+    with torch.no_grad():
+        for i in range(0, len(covers), chunk):
+            c, s = covers[i : i + chunk], secrets[i : i + chunk]
+            stego = torch.round(model.hide(c, s).clamp(0, 1) * 255) / 255
+            revealed = torch.round(model.reveal(stego).clamp(0, 1) * 255) / 255
+            cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)))
+            sec_mse.append(((revealed - s) * 255).pow(2).mean(dim=(1, 2, 3)))
+    model.train()
+    cov = torch.cat(cov_mse).numpy()
+    sec = torch.cat(sec_mse).numpy()
+    return {
+        "cover_psnr": float(psnr_from_mse(cov).mean()),
+        "secret_psnr": float(psnr_from_mse(sec).mean()),
+        "cover_psnr_worst": float(psnr_from_mse(cov).min()),
+        "secret_psnr_worst": float(psnr_from_mse(sec).min()),
+    }
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.safetensors"
+    if resume:
+        if not ckpt_path.exists():
+            raise ExypnoError(f"{ckpt_path}: no checkpoint to resume")
+        saved = read_meta(ckpt_path)["config"]
+        # Resuming keeps the run's own settings; only the stopping rules may change.
+        keep = {"steps": cfg.steps, "max_minutes": cfg.max_minutes, "threads": cfg.threads}
+        if saved.get("blocks") is not None:
+            saved["blocks"] = tuple(saved["blocks"])
+        cfg = TrainConfig(**{**saved, **keep})
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+
+    train_files, val_files = split_photos(Path(cfg.data), cfg.val_fraction)
+    if len(train_files) < 2 or len(val_files) < 2:
+        raise ExypnoError(f"{cfg.data}: need at least two training and two validation photos")
+    train_photos = [p for p in (load_rgb(f) for f in train_files) if min(p.shape[:2]) >= cfg.crop]
+    val_photos = [p for p in (load_rgb(f) for f in val_files) if min(p.shape[:2]) >= cfg.val_crop]
+    sampler = CropSampler(train_photos, cfg.crop, cfg.min_scale)
+    val_covers, val_secrets = fixed_pairs(val_photos, cfg.val_crop, cfg.val_pairs)
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = StegoModel(cfg.net_config())
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=0.5, patience=3, min_lr=cfg.min_lr
+    )
+    noise = GaussianNoise(cfg.noise)
+    meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg)}
+    if resume:
+        meta = load_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, rng=rng)
+        meta["config"] = asdict(cfg)
+
+    # SIGTERM or Ctrl-C: finish the step, validate, checkpoint, then stop (a later --resume goes on).
+    stop = {"asked": False}
+
+    def ask_stop(signum, frame):
+        stop["asked"] = True
+
+    in_main = threading.current_thread() is threading.main_thread()  # signals can only be caught there
+    previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGINT)} if in_main else {}
+    log = (out / "log.jsonl").open("a")
+    model.train()
+    start_step, t0, seconds0 = meta["step"], time.time(), meta["seconds"]
+    bar = tqdm(total=cfg.steps, initial=start_step, disable=not progress, dynamic_ncols=True)
+    last = {}
+    try:
+        for step in range(start_step + 1, cfg.steps + 1):
+            cover, secret = sampler.batch(rng, cfg.batch)
+            stego = quantize_8bit(model.hide(cover, secret))
+            revealed = model.reveal(noise(stego))
+            cover_loss = F.mse_loss(stego, cover)
+            secret_loss = F.mse_loss(revealed, secret)
+            loss = cfg.alpha * cover_loss + cfg.beta * secret_loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if not math.isfinite(loss.item()):
+                raise RuntimeError(f"loss is {loss.item()} at step {step}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.2e}", cover=f"{psnr_from_mse(cover_loss.item() * 255**2):.1f}",
+                            secret=f"{psnr_from_mse(secret_loss.item() * 255**2):.1f}", refresh=False)
+
+            elapsed = seconds0 + time.time() - t0
+            out_of_time = stop["asked"] or (cfg.max_minutes is not None and time.time() - t0 > cfg.max_minutes * 60)
+            if step % cfg.val_every == 0 or step == cfg.steps or out_of_time:
+                figures = _evaluate(model, val_covers, val_secrets)
+                # Plateau on the training objective, measured on validation in 8-bit.
+                val_loss = cfg.alpha * 10 ** (-figures["cover_psnr"] / 10) + cfg.beta * 10 ** (
+                    -figures["secret_psnr"] / 10
+                )
+                scheduler.step(val_loss)
+                last = {"step": step, "seconds": round(elapsed, 1), "lr": optimizer.param_groups[0]["lr"],
+                        "samples": step * cfg.batch, "val_loss": val_loss, **figures}
+                log.write(json.dumps(last) + "\n")
+                log.flush()
+                meta.update(step=step, seconds=elapsed)
+                if meta["best"] is None or val_loss < meta["best"]["val_loss"]:
+                    meta["best"] = last
+                    save_model(model, out / "best.safetensors", card={"training": last})
+                save_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, rng=rng,
+                                meta=meta)
+                bar.write(f"step {step}: cover {figures['cover_psnr']:.2f} dB, secret "
+                          f"{figures['secret_psnr']:.2f} dB, lr {last['lr']:.1e}")
+            if out_of_time:
+                break
+    finally:
+        bar.close()
+        log.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return {"last": last, "best": meta["best"], "parameters": count_parameters(model)}

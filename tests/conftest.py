@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(2)
+
+
+def smooth_photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A photo-like uint8 image: smooth colour fields plus a little texture (no network, no files)."""
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    img = np.zeros((h, w, 3))
+    for c in range(3):
+        for _ in range(4):
+            fy, fx, ph = rng.uniform(0.5, 6, 2).tolist() + [rng.uniform(0, 6.3)]
+            img[..., c] += np.sin(2 * np.pi * (fy * yy + fx * xx) + ph) * rng.uniform(0.1, 0.3)
+    img += rng.normal(0, 0.03, img.shape)
+    img = (img - img.min()) / (img.max() - img.min())
+    return (img * 255).astype(np.uint8)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def photo_dir(tmp_path, rng):
+    from PIL import Image
+
+    d = tmp_path / "photos"
+    d.mkdir()
+    for i in range(16):
+        Image.fromarray(smooth_photo(rng, 72 + 8 * (i % 3), 96)).save(d / f"p{i:02d}.png")
+    return d

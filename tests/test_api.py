@@ -1,0 +1,64 @@
+"""The Python API and the shipped weights: any input type, any size, tiles, a real PNG round trip."""
+import numpy as np
+import pytest
+from PIL import Image
+
+import exypno
+from exypno import api
+from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.image import square
+
+from .conftest import smooth_photo
+
+
+def test_api_accepts_paths_pil_and_arrays(tmp_path, rng):
+    cover = smooth_photo(rng, 48, 40)
+    secret = smooth_photo(rng, 48, 40)
+    Image.fromarray(cover).save(tmp_path / "c.png")
+    a = exypno.hide(cover, secret)
+    b = exypno.hide(tmp_path / "c.png", Image.fromarray(secret))
+    c = exypno.hide(cover.astype(np.float32) / 255, secret)
+    assert a.dtype == np.uint8 and a.shape == cover.shape
+    assert np.array_equal(a, b) and np.array_equal(a, c)
+    assert exypno.reveal(a).shape == secret.shape
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (5, 7), (64, 1)])
+def test_any_size(rng, shape):
+    cover = smooth_photo(rng, *shape)
+    stego = exypno.hide(cover, smooth_photo(rng, *shape))
+    assert stego.shape == cover.shape
+    assert exypno.reveal(stego).shape == cover.shape
+
+
+def test_tiles_match_the_whole_image(monkeypatch, rng):
+    cover, secret = smooth_photo(rng, 200, 260), smooth_photo(rng, 200, 260)
+    whole = exypno.hide(cover, secret)
+    revealed_whole = exypno.reveal(whole)
+    monkeypatch.setattr(api, "TILE", 64)
+    tiled = exypno.hide(cover, secret)
+    # Tiles see MARGIN pixels of context, more than the receptive field: identical up to float rounding.
+    assert np.abs(tiled.astype(int) - whole).max() <= 1
+    assert np.mean(tiled != whole) < 0.001
+    assert np.abs(exypno.reveal(whole).astype(int) - revealed_whole).max() <= 1
+
+
+def test_shipped_weights_through_png_files(tmp_path):
+    """The shipped default on photos it never trained on (scikit-image), through real PNG files."""
+    from skimage import data
+
+    cover, secret = square(data.astronaut(), 256), square(data.coffee(), 256)
+    model = exypno.load("default")
+    model.hide(cover, secret, output=tmp_path / "stego.png")
+    model.reveal(tmp_path / "stego.png", output=tmp_path / "revealed.png")
+    stego = np.asarray(Image.open(tmp_path / "stego.png"))
+    revealed = np.asarray(Image.open(tmp_path / "revealed.png"))
+    assert stego.dtype == np.uint8 and stego.shape == (256, 256, 3)
+    assert psnr_8bit(cover, stego) >= 33.0
+    assert psnr_8bit(secret, revealed) >= 25.0
+
+
+def test_shipped_card_says_how_it_was_made():
+    card = exypno.load("default").card
+    for key in ("preset", "data", "command", "steps", "wall_time_hours", "figures"):
+        assert key in card, key

@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+from exypno.nets import PRESETS, NetConfig, StegoModel, count_parameters, gmac_per_megapixel
+from exypno.nets.base import BaseNetwork
+from exypno.nets.layers import SameConv2d
+
+
+def test_paper_base_network_structure():
+    bn = BaseNetwork(3)
+    assert len(bn.branches) == 3
+    for branch, (filters, kernel) in zip(bn.branches, [(32, 4), (64, 5), (128, 6)]):
+        assert len(branch.convs) == 5
+        assert all(isinstance(c, SameConv2d) for c in branch.convs)
+        assert {c.out_channels for c in branch.convs} == {filters}
+        assert {c.kernel_size for c in branch.convs} == {(kernel, kernel)}
+    assert [c.kernel_size[0] for c in bn.merge] == [6, 5, 4]
+    assert {c.in_channels for c in bn.merge} == {224}
+    assert {c.out_channels for c in bn.merge} == {32}
+    assert bn(torch.zeros(1, 3, 9, 11)).shape == (1, 96, 9, 11)
+
+
+def test_paper_preset_heads_and_parameter_count():
+    model = StegoModel(PRESETS["paper"])
+    assert model.compressor.net.head.kernel_size == (1, 1)
+    assert model.compressor.net.head.out_channels == 3  # secret tensor: the secret's size
+    assert model.encoder.net.base.branches[0].convs[0].in_channels == 6  # concat(cover, secret tensor)
+    assert model.encoder.net.head.out_channels == 3
+    assert model.decoder.net.head.out_channels == 3
+    n = count_parameters(model)
+    assert 9.5e6 <= n <= 10.5e6, n  # the paper says "about 9.5 M"; exactly 10,240,233 with biases
+
+
+def test_paper_preset_any_size():
+    model = StegoModel(PRESETS["paper"])
+    c, s = torch.rand(1, 3, 13, 10), torch.rand(1, 3, 13, 10)
+    with torch.no_grad():
+        stego = model.hide(c, s)
+        assert stego.shape == c.shape
+        assert model.reveal(stego).shape == s.shape
+
+
+@pytest.mark.parametrize("cover_ch, secret_ch", [(3, 3), (2, 2), (3, 4), (1, 3)])
+def test_channel_counts_are_parameters(cover_ch, secret_ch):
+    for preset in ("haar",):
+        cfg = NetConfig(preset=preset, cover_channels=cover_ch, secret_channels=secret_ch, width=8, blocks=(1, 1, 1))
+        model = StegoModel(cfg)
+        c, s = torch.rand(2, cover_ch, 16, 24), torch.rand(2, secret_ch, 16, 24)
+        stego = model.hide(c, s)
+        assert stego.shape == c.shape
+        assert model.reveal(stego).shape == s.shape
+        assert model.compressor(s).shape == s.shape
+
+
+def test_haar_encoder_starts_near_identity():
+    model = StegoModel(PRESETS["haar"])
+    c, s = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        assert (model.hide(c, s) - c).abs().max() < 0.05
+
+
+def test_default_preset_is_over_50x_cheaper_than_the_paper():
+    paper = gmac_per_megapixel(StegoModel(PRESETS["paper"]), 32)
+    fast = gmac_per_megapixel(StegoModel(PRESETS["haar"]), 32)
+    assert 9000 < paper < 11000
+    assert paper / fast >= 50
+
+
+def test_gradients_reach_all_three_nets():
+    model = StegoModel(NetConfig(width=8, blocks=(1, 1, 1)))
+    c, s = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    stego = model.hide(c, s)
+    loss = (stego - c).pow(2).mean() + (model.reveal(stego) - s).pow(2).mean()
+    loss.backward()
+    for net in (model.compressor, model.encoder, model.decoder):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())

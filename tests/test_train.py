@@ -1,0 +1,64 @@
+import json
+
+import torch
+from safetensors.torch import load_file
+
+from exypno.nets.files import load_model
+from exypno.train.data import CropSampler, is_validation, list_photos, load_rgb, split_photos
+from exypno.train.loop import TrainConfig, train
+
+
+def tiny(photo_dir, out, **kw):
+    base = dict(data=str(photo_dir), out=str(out), width=8, blocks=(1, 1, 1), crop=32, batch=2, val_crop=32,
+                val_pairs=4, val_every=2, val_fraction=0.3, threads=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_split_is_by_file_and_stable(photo_dir):
+    train_files, val_files = split_photos(photo_dir, 0.3)
+    assert set(train_files).isdisjoint(val_files)
+    assert set(train_files) | set(val_files) == set(list_photos(photo_dir))
+    assert all(is_validation(p, 0.3) for p in val_files)
+    assert split_photos(photo_dir, 0.3) == (train_files, val_files)
+
+
+def test_sampler_crops_pairs_of_different_photos(photo_dir, rng):
+    photos = [load_rgb(p) for p in list_photos(photo_dir)]
+    cover, secret = CropSampler(photos, 32).batch(rng, 5)
+    assert cover.shape == secret.shape == (5, 3, 32, 32)
+    assert 0 <= cover.min() and cover.max() <= 1
+    assert not torch.equal(cover, secret)
+
+
+def test_training_reduces_loss_and_logs(photo_dir, tmp_path):
+    result = train(tiny(photo_dir, tmp_path / "run", steps=12), progress=False)
+    lines = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == list(range(2, 13, 2))
+    assert {"cover_psnr", "secret_psnr", "lr", "seconds"} <= set(lines[0])
+    assert lines[-1]["val_loss"] < lines[0]["val_loss"]
+    model, card = load_model(tmp_path / "run" / "best.safetensors")
+    assert card["config"]["width"] == 8
+    assert result["best"]["val_loss"] == min(x["val_loss"] for x in lines)
+
+
+def test_resume_gives_the_same_next_steps(photo_dir, tmp_path):
+    train(tiny(photo_dir, tmp_path / "straight", steps=6), progress=False)
+    train(tiny(photo_dir, tmp_path / "split", steps=4), progress=False)
+    train(tiny(photo_dir, tmp_path / "split", steps=6), resume=True, progress=False)
+    a = load_file(str(tmp_path / "straight" / "checkpoint.safetensors"))
+    b = load_file(str(tmp_path / "split" / "checkpoint.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        if not k.startswith("rng"):
+            assert torch.equal(a[k], b[k]), k
+    log_a = (tmp_path / "straight" / "log.jsonl").read_text().splitlines()
+    log_b = (tmp_path / "split" / "log.jsonl").read_text().splitlines()
+    strip = lambda line: {k: v for k, v in json.loads(line).items() if k != "seconds"}  # noqa: E731
+    assert [strip(x) for x in log_a] == [strip(x) for x in log_b]
+
+
+def test_paper_preset_trains_in_the_same_loop(photo_dir, tmp_path):
+    result = train(tiny(photo_dir, tmp_path / "paper", preset="paper", crop=16, val_crop=16, val_pairs=2,
+                        batch=1, steps=1, val_every=1), progress=False)
+    assert result["parameters"] > 9e6
