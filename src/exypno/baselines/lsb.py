@@ -28,3 +28,36 @@ def lsb_reveal(stego: np.ndarray, k: int) -> np.ndarray:
     _check_k(k)
     low = (1 << k) - 1
     return (((stego & low).astype(np.uint16) << (8 - k)) + (1 << (7 - k))).astype(np.uint8)
+
+
+def lsb_embed_bits(cover: np.ndarray, rate: float, rng: np.random.Generator, matching: bool = False,
+                   order: str = "random") -> np.ndarray:
+    """Embed random message bits in a fraction ``rate`` of the cover's 8-bit values (detector calibration).
+
+    - replacement (``matching=False``): the LSB is set to the message bit;
+    - matching (``matching=True``): when the LSB differs, the value moves by +1 or -1 at random (never out of
+      0..255), which leaves the pairs-of-values structure that replacement detectors rely on;
+    - ``order``: "random" spreads the used values over the image; "sequential" uses the first ones in scan
+      order, as simple tools do.
+    """
+    if not 0.0 <= rate <= 1.0:
+        raise ExypnoError(f"embedding rate must be in [0, 1], not {rate}")
+    flat = cover.reshape(-1).astype(np.int16)
+    count = int(round(rate * flat.size))
+    if order == "sequential":
+        where = np.arange(count)
+    elif order == "random":
+        where = rng.choice(flat.size, size=count, replace=False)
+    else:
+        raise ExypnoError(f"order must be 'random' or 'sequential', not {order!r}")
+    bits = rng.integers(0, 2, size=count, dtype=np.int16)
+    values = flat[where]
+    if matching:
+        differs = (values & 1) != bits
+        step = np.where(rng.random(count) < 0.5, -1, 1).astype(np.int16)
+        step = np.where(values == 0, 1, np.where(values == 255, -1, step))
+        values = np.where(differs, values + step, values)
+    else:
+        values = (values & ~1) | bits
+    flat[where] = values
+    return flat.reshape(cover.shape).astype(np.uint8)
