@@ -37,6 +37,8 @@ def model_path(name: str | Path) -> Path:
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
+    if not image.flags.writeable:  # torch warns on read-only arrays (e.g. views of PIL images)
+        image = image.copy()
     return torch.from_numpy(image).permute(2, 0, 1)[None].float().div_(255.0)
 
 

@@ -91,7 +91,8 @@ def cmd_train(args) -> int:
         max_minutes=args.max_minutes,
     )  # fmt: skip
     result = train(cfg, resume=args.resume, progress=not args.quiet)
-    print(json.dumps(result, indent=2))
+    if result["rank"] == 0:  # under torchrun, one summary
+        print(json.dumps(result, indent=2))
     return 0
 
 

@@ -32,7 +32,7 @@ def save_model(model: StegoModel, weights: Path, card: dict | None = None, part:
     if weights.suffix != ".safetensors":
         raise ExypnoError(f"{weights}: a model file must end in .safetensors")
     prefixes = PART_PREFIXES[part]
-    tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items() if k.startswith(prefixes)}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k.startswith(prefixes)}
     doc = dict(card or {})
     doc.update(format=FORMAT, part=part, config=model.config.to_dict())
     save_file(tensors, str(weights), metadata={"format": FORMAT, "part": part})

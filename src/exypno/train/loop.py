@@ -8,6 +8,7 @@ the exact 8-bit stego and an 8-bit revealed secret, as files would hold them.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import signal
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..errors import ExypnoError
@@ -26,6 +29,7 @@ from ..evaluate.metrics import psnr_from_mse
 from ..nets import PRESETS, StegoModel, count_parameters
 from ..nets.files import save_model
 from ..nets.layers import GaussianNoise, quantize_8bit
+from . import distributed
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
 from .data import CropSampler, fixed_pairs, load_rgb, split_photos
 
@@ -63,17 +67,30 @@ class TrainConfig:
         return type(base)(**{**asdict(base), **overrides})
 
 
-def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, chunk: int = 16) -> dict:
+class _Channel(nn.Module):
+    """One end-to-end pass, sender to receiver: the module DistributedDataParallel wraps."""
+
+    def __init__(self, model: StegoModel, noise: GaussianNoise):
+        super().__init__()
+        self.model = model
+        self.noise = noise
+
+    def forward(self, cover: torch.Tensor, secret: torch.Tensor):
+        stego = quantize_8bit(self.model.hide(cover, secret))
+        return stego, self.model.reveal(self.noise(stego))
+
+
+def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, chunk: int = 16) -> dict:
     """Cover and secret PSNR (dB) on 8-bit values, as PNG files would give them."""
     model.eval()
     cov_mse, sec_mse = [], []
     with torch.no_grad():
         for i in range(0, len(covers), chunk):
-            c, s = covers[i : i + chunk], secrets[i : i + chunk]
+            c, s = covers[i : i + chunk].to(device), secrets[i : i + chunk].to(device)
             stego = torch.round(model.hide(c, s).clamp(0, 1) * 255) / 255
             revealed = torch.round(model.reveal(stego).clamp(0, 1) * 255) / 255
-            cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)))
-            sec_mse.append(((revealed - s) * 255).pow(2).mean(dim=(1, 2, 3)))
+            cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
+            sec_mse.append(((revealed - s) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
     model.train()
     cov = torch.cat(cov_mse).numpy()
     sec = torch.cat(sec_mse).numpy()
@@ -85,9 +102,25 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, ch
     }
 
 
+def parameter_digest(model: nn.Module) -> str:
+    """SHA-256 of every parameter's bytes: equal digests mean bit-identical models."""
+    h = hashlib.sha256()
+    for name, value in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+    ctx = distributed.setup()
+    try:
+        return _train(cfg, ctx, resume, progress)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: bool) -> dict:
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.safetensors"
     if resume:
         if not ckpt_path.exists():
@@ -98,6 +131,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         if saved.get("blocks") is not None:
             saved["blocks"] = tuple(saved["blocks"])
         cfg = TrainConfig(**{**saved, **keep})
+    if ctx.main:
+        out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
 
@@ -105,22 +140,34 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     if len(train_files) < 2 or len(val_files) < 2:
         raise ExypnoError(f"{cfg.data}: need at least two training and two validation photos")
     train_photos = [p for p in (load_rgb(f) for f in train_files) if min(p.shape[:2]) >= cfg.crop]
-    val_photos = [p for p in (load_rgb(f) for f in val_files) if min(p.shape[:2]) >= cfg.val_crop]
     sampler = CropSampler(train_photos, cfg.crop, cfg.min_scale)
-    val_covers, val_secrets = fixed_pairs(val_photos, cfg.val_crop, cfg.val_pairs)
+    if ctx.main:
+        val_photos = [p for p in (load_rgb(f) for f in val_files) if min(p.shape[:2]) >= cfg.val_crop]
+        val_covers, val_secrets = fixed_pairs(val_photos, cfg.val_crop, cfg.val_pairs)
 
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    model = StegoModel(cfg.net_config())
+    torch.manual_seed(cfg.seed)  # the same initial model on every rank
+    model = StegoModel(cfg.net_config()).to(ctx.device)
+    if ctx.rank:
+        torch.manual_seed(cfg.seed + 1000 * ctx.rank)  # but each rank its own noise
+    rng = np.random.default_rng(cfg.seed + ctx.rank)  # and its own crops
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=0.5, patience=3, min_lr=cfg.min_lr
     )
-    noise = GaussianNoise(cfg.noise)
-    meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg)}
+    meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg), "world_size": ctx.world}
     if resume:
-        meta = load_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, rng=rng)
+        meta, numpy_states, torch_states = load_checkpoint(
+            ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, device=ctx.device
+        )
+        # Exact resume needs every rank's random streams; with another process count they start afresh.
+        if len(numpy_states) == ctx.world and ctx.rank in torch_states:
+            rng.bit_generator.state = numpy_states[ctx.rank]
+            torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
+        meta["world_size"] = ctx.world
+    channel = _Channel(model, GaussianNoise(cfg.noise))
+    if ctx.world > 1:
+        channel = DistributedDataParallel(channel, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
 
     # SIGTERM or Ctrl-C: finish the step, validate, checkpoint, then stop (a later --resume goes on).
     stop = {"asked": False}
@@ -130,16 +177,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
 
     in_main = threading.current_thread() is threading.main_thread()  # signals can only be caught there
     previous = {sig: signal.signal(sig, ask_stop) for sig in (signal.SIGTERM, signal.SIGINT)} if in_main else {}
-    log = (out / "log.jsonl").open("a")
+    log = (out / "log.jsonl").open("a") if ctx.main else None
     model.train()
     start_step, t0, seconds0 = meta["step"], time.time(), meta["seconds"]
-    bar = tqdm(total=cfg.steps, initial=start_step, disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=cfg.steps, initial=start_step, disable=not (progress and ctx.main), dynamic_ncols=True)
     last = {}
     try:
         for step in range(start_step + 1, cfg.steps + 1):
-            cover, secret = sampler.batch(rng, cfg.batch)
-            stego = quantize_8bit(model.hide(cover, secret))
-            revealed = model.reveal(noise(stego))
+            cover, secret = (t.to(ctx.device) for t in sampler.batch(rng, cfg.batch))
+            stego, revealed = channel(cover, secret)
             cover_loss = F.mse_loss(stego, cover)
             secret_loss = F.mse_loss(revealed, secret)
             loss = cfg.alpha * cover_loss + cfg.beta * secret_loss
@@ -154,30 +200,40 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
 
             elapsed = seconds0 + time.time() - t0
             out_of_time = stop["asked"] or (cfg.max_minutes is not None and time.time() - t0 > cfg.max_minutes * 60)
-            if step % cfg.val_every == 0 or step == cfg.steps or out_of_time:
-                figures = _evaluate(model, val_covers, val_secrets)
+            out_of_time = ctx.share(out_of_time)  # rank 0's clock and signals decide for all
+            if not (step % cfg.val_every == 0 or step == cfg.steps or out_of_time):
+                continue
+            numpy_states = ctx.gather(rng.bit_generator.state)
+            torch_states = ctx.gather(torch.get_rng_state())
+            val_loss = None
+            if ctx.main:
+                figures = _evaluate(model, val_covers, val_secrets, ctx.device)
                 # Plateau on the training objective, measured on validation in 8-bit.
                 val_loss = cfg.alpha * 10 ** (-figures["cover_psnr"] / 10) + cfg.beta * 10 ** (
                     -figures["secret_psnr"] / 10
                 )
-                scheduler.step(val_loss)
+            val_loss = ctx.share(val_loss)
+            scheduler.step(val_loss)
+            if ctx.main:
                 last = {"step": step, "seconds": round(elapsed, 1), "lr": optimizer.param_groups[0]["lr"],
-                        "samples": step * cfg.batch, "val_loss": val_loss, **figures}
+                        "samples": step * cfg.batch * ctx.world, "val_loss": val_loss, **figures}
                 log.write(json.dumps(last) + "\n")
                 log.flush()
                 meta.update(step=step, seconds=elapsed)
                 if meta["best"] is None or val_loss < meta["best"]["val_loss"]:
                     meta["best"] = last
                     save_model(model, out / "best.safetensors", card={"training": last})
-                save_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, rng=rng,
-                                meta=meta)
+                save_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler,
+                                numpy_states=numpy_states, torch_states=torch_states, meta=meta)
                 bar.write(f"step {step}: cover {figures['cover_psnr']:.2f} dB, secret "
                           f"{figures['secret_psnr']:.2f} dB, lr {last['lr']:.1e}")
             if out_of_time:
                 break
     finally:
         bar.close()
-        log.close()
+        if log:
+            log.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return {"last": last, "best": meta["best"], "parameters": count_parameters(model)}
+    return {"last": last, "best": meta["best"], "parameters": count_parameters(model),
+            "parameter_digest": parameter_digest(model), "rank": ctx.rank, "world_size": ctx.world}
