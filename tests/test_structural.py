@@ -55,3 +55,45 @@ def test_lsb_matching_leaves_replacement_detectors_mostly_blind(photos):
 def test_lsb_matching_changes_values_by_one_at_most(photos, rng):
     stego = lsb_embed_bits(photos[0], 1.0, rng, matching=True)
     assert np.abs(stego.astype(int) - photos[0]).max() == 1
+
+
+def test_analyze_cli_with_labels_writes_csv_and_roc(tmp_path, photos, capsys):
+    from PIL import Image
+
+    from exypno.cli import main
+
+    clean, stego = tmp_path / "clean", tmp_path / "stego"
+    clean.mkdir()
+    stego.mkdir()
+    for i, p in enumerate(photos):
+        Image.fromarray(p).save(clean / f"{i}.png")
+        assert main(["lsb", "embed", "--cover", str(clean / f"{i}.png"), "--rate", "1", "--seed", str(i),
+                     "-o", str(stego / f"{i}.png")]) == 0
+    out = tmp_path / "report"
+    assert main(["analyze", "--clean", str(clean), "--stego", str(stego), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "fused" in printed and "AUC" in printed
+    assert (out / "roc.png").stat().st_size > 0
+    rows = (out / "scores.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * len(photos)
+    from exypno.steganalysis.report import roc_auc
+
+    assert roc_auc(np.array([0.1, 0.2, 0.9, 0.8]), np.array([0, 0, 1, 1])) == 1.0
+    assert roc_auc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5
+
+
+def test_lsb_cli_round_trip(tmp_path, photos):
+    from PIL import Image
+
+    from exypno.cli import main
+
+    Image.fromarray(photos[0]).save(tmp_path / "c.png")
+    Image.fromarray(photos[1]).save(tmp_path / "s.png")
+    assert main(["lsb", "hide", "--cover", str(tmp_path / "c.png"), "--secret", str(tmp_path / "s.png"),
+                 "--bits", "4", "-o", str(tmp_path / "st.png")]) == 0
+    assert main(["lsb", "reveal", str(tmp_path / "st.png"), "--bits", "4", "-o", str(tmp_path / "r.png")]) == 0
+    revealed = np.asarray(Image.open(tmp_path / "r.png"))
+    assert np.array_equal(revealed >> 4, photos[1] >> 4)
+    assert main(["lsb", "hide", "--cover", str(tmp_path / "c.png"), "--secret", str(tmp_path / "s.png"),
+                 "--bits", "9", "-o", str(tmp_path / "x.png")]) == 2
+    assert not (tmp_path / "x.png").exists()

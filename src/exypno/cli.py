@@ -106,6 +106,37 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_lsb(args) -> int:
+    import numpy as np
+
+    from .baselines import lsb_embed_bits, lsb_hide, lsb_reveal
+    from .media.image import check_output, read_image, resize, write_png
+
+    check_output(args.output, args.force)
+    if args.action == "hide":
+        cover, secret = read_image(args.cover), read_image(args.secret)
+        if secret.shape != cover.shape:
+            print(f"note: secret resized to the cover's {cover.shape[1]}x{cover.shape[0]}", file=sys.stderr)
+            secret = resize(secret, *cover.shape[:2])
+        write_png(args.output, lsb_hide(cover, secret, args.bits), args.force)
+    elif args.action == "reveal":
+        write_png(args.output, lsb_reveal(read_image(args.stego), args.bits), args.force)
+    else:
+        rng = np.random.default_rng(args.seed)
+        stego = lsb_embed_bits(read_image(args.cover), args.rate, rng, matching=args.matching, order=args.order)
+        write_png(args.output, stego, args.force)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from .steganalysis.report import run_analyze
+
+    run_analyze([Path(p) for p in args.paths], args.clean and Path(args.clean), args.stego and Path(args.stego),
+                Path(args.out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -165,6 +196,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("lsb", help="the k-bit LSB baseline: hide/reveal an image, or embed random bits")
+    lsb = p.add_subparsers(dest="action", required=True)
+    q = lsb.add_parser("hide", help="the top K bits of the secret replace the low K bits of the cover")
+    q.add_argument("--cover", required=True)
+    q.add_argument("--secret", required=True)
+    q.add_argument("--bits", type=int, default=3, help="K, 1..7 (default 3)")
+    q.add_argument("-o", "--output", required=True)
+    q.add_argument("--force", action="store_true")
+    q = lsb.add_parser("reveal", help="recover the secret's top K bits")
+    q.add_argument("stego")
+    q.add_argument("--bits", type=int, default=3)
+    q.add_argument("-o", "--output", required=True)
+    q.add_argument("--force", action="store_true")
+    q = lsb.add_parser("embed", help="random message bits in a fraction of the values (detector calibration)")
+    q.add_argument("--cover", required=True)
+    q.add_argument("--rate", type=float, required=True, help="fraction of 8-bit values carrying a bit, 0..1")
+    q.add_argument("--matching", action="store_true", help="LSB matching (+-1) instead of replacement")
+    q.add_argument("--order", choices=("random", "sequential"), default="random")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("-o", "--output", required=True)
+    q.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_lsb)
+
+    p = sub.add_parser("analyze", help="structural LSB detectors and their StegExpose-style fusion")
+    p.add_argument("paths", nargs="*", help="image files or folders")
+    p.add_argument("--clean", help="folder of images known clean (labels for ROC/AUC)")
+    p.add_argument("--stego", help="folder of images known to hold a payload")
+    p.add_argument("--out", default="exypno-analyze", help="folder for scores.csv and roc.png")
+    p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("evaluate", help="hide/reveal pairs through real PNG files; print PSNR/SSIM/MSE")
     p.add_argument("--covers", required=True)

@@ -1,0 +1,134 @@
+"""``exypno analyze``: run the structural detectors over images, print a table, write CSV and an ROC plot.
+
+With labels (``--clean DIR --stego DIR``) it also reports, for each detector and the fusion, the ROC AUC
+and the detection and false-alarm rates at StegExpose's threshold 0.2.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ExypnoError
+from ..media.image import read_image
+from ..train.data import list_photos
+from .structural import DETECTORS, THRESHOLD, analyze
+
+COLUMNS = (*DETECTORS, "fused")
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = list_photos(p)
+            if not found:
+                raise ExypnoError(f"{p}: no images")
+            files += found
+        elif p.exists():
+            files.append(p)
+        else:
+            raise ExypnoError(f"{p}: no such file or folder")
+    return files
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve by the rank-sum (Mann-Whitney) statistic; ties count one half."""
+    ok = ~np.isnan(scores)
+    s, y = scores[ok], labels[ok].astype(bool)
+    pos, neg = s[y], s[~y]
+    if len(pos) == 0 or len(neg) == 0:
+        return math.nan
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = np.nan_to_num(scores, nan=-1.0)
+    thresholds = np.unique(np.concatenate([[np.inf], s]))[::-1]
+    y = labels.astype(bool)
+    tpr = np.array([(s[y] >= t).mean() for t in thresholds])
+    fpr = np.array([(s[~y] >= t).mean() for t in thresholds])
+    return fpr, tpr
+
+
+def analyze_files(files: list[Path], labels: list[int] | None = None) -> list[dict]:
+    rows = []
+    for f in files:
+        result = analyze(read_image(f))
+        row = {"file": str(f), **{k: result[k] for k in COLUMNS}, "stego": result["stego"],
+               "estimated_rate": result["estimated_rate"]}
+        if labels is not None:
+            row["label"] = labels[len(rows)]
+        rows.append(row)
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict:
+    labels = np.array([r["label"] for r in rows])
+    out = {}
+    for k in COLUMNS:
+        s = np.array([r[k] for r in rows], dtype=float)
+        flagged = np.nan_to_num(s, nan=0.0) >= THRESHOLD
+        out[k] = {"auc": roc_auc(s, labels), "detection_rate": float(flagged[labels == 1].mean()),
+                  "false_alarm_rate": float(flagged[labels == 0].mean())}
+    return out
+
+
+def write_outputs(rows: list[dict], out: Path, summary: dict | None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "scores.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if summary is None:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = np.array([r["label"] for r in rows])
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for k in COLUMNS:
+        fpr, tpr = roc_curve(np.array([r[k] for r in rows], dtype=float), labels)
+        ax.plot(fpr, tpr, label=f"{k} (AUC {summary[k]['auc']:.3f})", lw=2.5 if k == "fused" else 1.2)
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="random guess")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out / "roc.png", dpi=100)
+    plt.close(fig)
+
+
+def run_analyze(paths: list[Path], clean: Path | None, stego: Path | None, out: Path) -> dict | None:
+    if (clean is None) != (stego is None):
+        raise ExypnoError("give both --clean and --stego, or neither")
+    files = expand(paths)
+    labels = None
+    if clean is not None:
+        clean_files, stego_files = expand([clean]), expand([stego])
+        files += clean_files + stego_files
+        labels = [None] * (len(files) - len(clean_files) - len(stego_files))
+        labels += [0] * len(clean_files) + [1] * len(stego_files)
+    if not files:
+        raise ExypnoError("nothing to analyze: give image files, folders, or --clean and --stego")
+    rows = analyze_files(files, labels)
+    print(f"{'file':<40}" + "".join(f"{k:>14}" for k in COLUMNS) + f"{'verdict':>9}")
+    for r in rows:
+        name = Path(r["file"]).name[-39:]
+        print(f"{name:<40}" + "".join(f"{r[k]:>14.3f}" for k in COLUMNS)
+              + f"{'STEGO' if r['stego'] else 'clean':>9}")
+    labelled = [r for r in rows if r.get("label") is not None]
+    summary = summarize(labelled) if labelled else None
+    if summary:
+        print(f"\n{'detector':<14}{'AUC':>8}{'detected':>10}{'false alarms':>14}   (threshold {THRESHOLD})")
+        for k, v in summary.items():
+            print(f"{k:<14}{v['auc']:>8.3f}{v['detection_rate']:>10.1%}{v['false_alarm_rate']:>14.1%}")
+    write_outputs(labelled or rows, out, summary)
+    print(f"wrote {out / 'scores.csv'}" + (f" and {out / 'roc.png'}" if summary else ""))
+    return summary
