@@ -137,6 +137,25 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+def cmd_detector(args) -> int:
+    if args.action == "train":
+        from .steganalysis.train_detector import train_detector
+
+        result = train_detector(Path(args.clean), Path(args.stego), Path(args.output), arch=args.arch,
+                                steps=args.steps, crop=args.crop, seed=args.seed, progress=not args.quiet)
+        v = result["validation"]
+        print(f"{args.arch}: validation AUC {v['auc']:.3f}, accuracy at equal error {v['eer_accuracy']:.1%} "
+              f"({v['pairs']} pairs); wrote {args.output}")
+        return 0
+    from .media.image import read_image
+    from .steganalysis.learned import load_detector, score_images
+
+    net, _ = load_detector(Path(args.detector))
+    for f in args.images:
+        print(f"{score_images(net, [read_image(f)])[0]:.4f}  {f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -226,6 +245,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stego", help="folder of images known to hold a payload")
     p.add_argument("--out", default="exypno-analyze", help="folder for scores.csv and roc.png")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("detector", help="learned steganalysers: train on (clean, stego) pairs, score images")
+    det = p.add_subparsers(dest="action", required=True)
+    q = det.add_parser("train", help="train on pairs with the same file names in --clean and --stego")
+    q.add_argument("--clean", required=True)
+    q.add_argument("--stego", required=True)
+    q.add_argument("-o", "--output", required=True, help="NAME.safetensors (NAME.json is written beside)")
+    q.add_argument("--arch", choices=("xunet", "yenet", "srnet"), default="yenet")
+    q.add_argument("--steps", type=int, default=2000)
+    q.add_argument("--crop", type=int, default=128)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--quiet", action="store_true")
+    q = det.add_parser("score", help="P(stego) for each image")
+    q.add_argument("detector")
+    q.add_argument("images", nargs="+")
+    p.set_defaults(func=cmd_detector)
 
     p = sub.add_parser("evaluate", help="hide/reveal pairs through real PNG files; print PSNR/SSIM/MSE")
     p.add_argument("--covers", required=True)
