@@ -3,6 +3,7 @@ import json
 import torch
 from safetensors.torch import load_file
 
+from exypno.nets import NetConfig, StegoModel
 from exypno.nets.files import load_model
 from exypno.train.data import CropSampler, is_validation, list_photos, load_rgb, split_photos
 from exypno.train.loop import TrainConfig, train
@@ -62,3 +63,27 @@ def test_paper_preset_trains_in_the_same_loop(photo_dir, tmp_path):
     result = train(tiny(photo_dir, tmp_path / "paper", preset="paper", crop=16, val_crop=16, val_pairs=2,
                         batch=1, steps=1, val_every=1), progress=False)
     assert result["parameters"] > 9e6
+
+
+def test_init_fine_tunes_from_a_model_file(photo_dir, tmp_path):
+    first = train(tiny(photo_dir, tmp_path / "a", steps=2), progress=False)
+    cfg = tiny(photo_dir, tmp_path / "b", steps=2, width=None, blocks=None, lr=0.0,
+               init=str(tmp_path / "a" / "best.safetensors"))
+    assert cfg.net_config().width == 8  # the architecture comes from the weights
+    second = train(cfg, progress=False)
+    best_a, _ = load_model(tmp_path / "a" / "best.safetensors")
+    from exypno.train.loop import parameter_digest
+
+    assert second["parameter_digest"] == parameter_digest(best_a)  # lr 0: still exactly the initial weights
+    assert first["parameter_digest"] != parameter_digest(StegoModel(best_a.config))
+
+
+def test_init_refuses_another_architecture(photo_dir, tmp_path):
+    import pytest
+
+    from exypno.errors import ExypnoError
+    from exypno.train.loop import _load_initial_weights
+
+    train(tiny(photo_dir, tmp_path / "a", steps=2), progress=False)
+    with pytest.raises(ExypnoError, match="architecture"):
+        _load_initial_weights(StegoModel(NetConfig(width=16, blocks=(1, 1, 1))), tmp_path / "a" / "best.safetensors")

@@ -88,7 +88,7 @@ def cmd_train(args) -> int:
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=args.noise / 255,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        max_minutes=args.max_minutes,
+        max_minutes=args.max_minutes, init=args.init,
     )  # fmt: skip
     result = train(cfg, resume=args.resume, progress=not args.quiet)
     if result["rank"] == 0:  # under torchrun, one summary
@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this many minutes")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    p.add_argument("--init", help="start from this model's weights (fine-tuning); its architecture is kept")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

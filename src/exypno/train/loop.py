@@ -58,9 +58,15 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
+    init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
     extra: dict = field(default_factory=dict)
 
     def net_config(self):
+        if self.init:  # fine-tuning keeps the architecture of the weights it starts from
+            from ..nets.files import read_card
+            from ..nets.models import NetConfig
+
+            return NetConfig.from_dict(read_card(Path(self.init))["config"])
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels))
                      if v is not None}
@@ -111,6 +117,15 @@ def parameter_digest(model: nn.Module) -> str:
     return h.hexdigest()
 
 
+def _load_initial_weights(model: StegoModel, path: Path) -> None:
+    from ..nets.files import load_model
+
+    start, _ = load_model(path)
+    if start.config != model.config or getattr(start, "part", "full") != "full":
+        raise ExypnoError(f"{path}: its architecture ({start.config}) is not this run's ({model.config})")
+    model.load_state_dict(start.state_dict())
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     ctx = distributed.setup()
     try:
@@ -147,6 +162,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
     model = StegoModel(cfg.net_config()).to(ctx.device)
+    if cfg.init and not resume:
+        _load_initial_weights(model, Path(cfg.init))
     if ctx.rank:
         torch.manual_seed(cfg.seed + 1000 * ctx.rank)  # but each rank its own noise
     rng = np.random.default_rng(cfg.seed + ctx.rank)  # and its own crops
