@@ -44,7 +44,10 @@ def iter_rcc(blob: bytes) -> Iterator[tuple[str, bytes]]:
         if flags & COMPRESSED_ZLIB:
             raw = zlib.decompress(raw[4:])
         elif flags & COMPRESSED_ZSTD:
-            import zstandard  # only GCompris bundles built with zstd need it
+            try:
+                import zstandard  # only bundles built with zstd need it: pip install 'exypno[media]'
+            except ImportError:
+                raise ValueError(f"{path}: zstd-compressed; install zstandard (pip install 'exypno[media]')") from None
 
             raw = zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 28)
         yield path, raw
