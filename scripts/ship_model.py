@@ -34,7 +34,7 @@ def command_of(cfg: dict) -> str:
             parts.append(f"{flag} {cfg[key]}")
     if cfg.get("blocks"):
         parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
-    parts.append(f"--noise {round(cfg['noise'] * 255, 4)}")
+    parts.append(f"--noise '{cfg['attacks']}'" if cfg.get("attacks") else f"--noise {round(cfg['noise'] * 255, 4)}")
     parts.append(f"--steps {cfg['steps']}")
     return " ".join(parts) + "   (then the same with --resume to go on)"
 

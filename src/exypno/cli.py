@@ -80,13 +80,26 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _noise_arg(text: str) -> tuple[float, str]:
+    """--noise: a number is the paper's always-on Gaussian layer (max std, 8-bit levels); a list of layers
+    ("jpeg:50-95,crop:0.5-1") is drawn one per step on top of 8-bit rounding."""
+    try:
+        return float(text) / 255, ""
+    except ValueError:
+        from .nets.noise import NoiseChannel
+
+        NoiseChannel(text)  # parse now: a typo fails before any data is loaded
+        return 0.0, text
+
+
 def cmd_train(args) -> int:
     from .train.loop import TrainConfig, train
 
+    noise, attacks = _noise_arg(args.noise)
     cfg = TrainConfig(
         data=args.data, out=args.out, preset=args.preset, width=args.width,
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
-        batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=args.noise / 255,
+        batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         max_minutes=args.max_minutes, init=args.init,
     )  # fmt: skip
@@ -206,7 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--alpha", type=float, default=1.0, help="weight of the cover MSE")
     p.add_argument("--beta", type=float, default=0.75, help="weight of the secret MSE")
-    p.add_argument("--noise", type=float, default=1.0, help="max std of the Gaussian noise layer, 8-bit levels")
+    p.add_argument("--noise", default="0.25",
+                   help="a number: max std of the paper's Gaussian noise layer in 8-bit levels (default 0.25); "
+                        "or noise layers drawn one per step, e.g. 'gaussian:2,jpeg:50-95,crop:0.5-1,"
+                        "resize:0.5-1,dropout:0.3,identity'")
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)

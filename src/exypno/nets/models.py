@@ -88,13 +88,17 @@ class _HaarTrunk(nn.Module):
         self.head = nn.Conv2d(width, out_channels * bands, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        m = 2**self.levels
         x = x - 0.5
+        if h % m or w % m:  # any size works: pad to the Haar grid, crop the result back
+            x = F.pad(x, (0, (-w) % m, 0, (-h) % m), mode="replicate")
         for _ in range(self.levels):
             x = haar(x)
         y = self.head(self.blocks(F.relu(self.stem(x))))
         for _ in range(self.levels):
             y = inverse_haar(y)
-        return y
+        return y[..., :h, :w]
 
 
 # --- the three sub-networks ------------------------------------------------------------------------

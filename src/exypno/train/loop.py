@@ -29,6 +29,7 @@ from ..evaluate.metrics import psnr_from_mse
 from ..nets import PRESETS, StegoModel, count_parameters
 from ..nets.files import save_model
 from ..nets.layers import GaussianNoise, quantize_8bit
+from ..nets.noise import NoiseChannel
 from . import distributed
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
 from .data import CropSampler, fixed_pairs, load_rgb, split_photos
@@ -48,7 +49,8 @@ class TrainConfig:
     min_lr: float = 1e-6
     alpha: float = 1.0  # weight of the cover MSE
     beta: float = 0.75  # weight of the secret MSE
-    noise: float = 1 / 255  # max std of the Gaussian noise layer
+    noise: float = 0.25 / 255  # max std of the always-on Gaussian noise layer (the paper's), in [0, 1] units
+    attacks: str = ""  # noise layers drawn one per step (nets/noise.py), e.g. "jpeg:50-95,crop:0.5-1"
     steps: int = 10000
     val_every: int = 250
     val_pairs: int = 48
@@ -74,16 +76,26 @@ class TrainConfig:
 
 
 class _Channel(nn.Module):
-    """One end-to-end pass, sender to receiver: the module DistributedDataParallel wraps."""
+    """One end-to-end pass, sender to receiver: the module DistributedDataParallel wraps.
 
-    def __init__(self, model: StegoModel, noise: GaussianNoise):
+    stego -> 8-bit PNG values -> an attack drawn from the noise layers -> the paper's Gaussian noise -> DN.
+    Returns the stego, the revealed secret and what it should be (the secret, or its crop).
+    """
+
+    def __init__(self, model: StegoModel, noise: GaussianNoise, attacks: NoiseChannel):
         super().__init__()
         self.model = model
         self.noise = noise
+        self.attacks = attacks
 
     def forward(self, cover: torch.Tensor, secret: torch.Tensor):
         stego = quantize_8bit(self.model.hide(cover, secret))
-        return stego, self.model.reveal(self.noise(stego))
+        received, box = self.attacks(stego, cover)
+        revealed = self.model.reveal(self.noise(received))
+        if box is not None:
+            top, left, h, w = box
+            secret = secret[..., top : top + h, left : left + w]
+        return stego, revealed, secret
 
 
 def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, chunk: int = 16) -> dict:
@@ -182,7 +194,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
-    channel = _Channel(model, GaussianNoise(cfg.noise))
+    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks))
     if ctx.world > 1:
         channel = DistributedDataParallel(channel, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
 
@@ -202,9 +214,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     try:
         for step in range(start_step + 1, cfg.steps + 1):
             cover, secret = (t.to(ctx.device) for t in sampler.batch(rng, cfg.batch))
-            stego, revealed = channel(cover, secret)
+            stego, revealed, target = channel(cover, secret)
             cover_loss = F.mse_loss(stego, cover)
-            secret_loss = F.mse_loss(revealed, secret)
+            secret_loss = F.mse_loss(revealed, target)
             loss = cfg.alpha * cover_loss + cfg.beta * secret_loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -1,0 +1,91 @@
+"""Noise layers: each one alone, the spec parser, and the crop target in the training loop."""
+import numpy as np
+import pytest
+import torch
+
+from exypno.errors import ExypnoError
+from exypno.nets.noise import Crop, Dropout, Gaussian, Jpeg, NoiseChannel, Resize, parse_layer
+
+
+@pytest.fixture
+def batch():
+    torch.manual_seed(0)
+    x = torch.nn.functional.interpolate(torch.rand(2, 3, 8, 8), size=(32, 32), mode="bilinear")
+    return x.requires_grad_(True), torch.rand(2, 3, 32, 32)
+
+
+def test_gaussian_adds_bounded_noise(batch):
+    x, cover = batch
+    y, box = Gaussian(4)(x, cover)
+    assert box is None and y.shape == x.shape
+    assert 0 < (y - x).std() * 255 < 4
+
+
+def test_jpeg_is_real_jpeg_with_straight_through_gradient(batch):
+    x, cover = batch
+    y, _ = Jpeg(50, 50)(x, cover)
+    import io
+
+    from PIL import Image
+
+    first = torch.round(x[0].detach() * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    buf = io.BytesIO()
+    Image.fromarray(first).save(buf, format="JPEG", quality=50)
+    expected = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    got = torch.round(y[0].detach() * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    assert np.array_equal(got, expected)  # exactly what Pillow's JPEG gives back
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))
+
+
+def test_crop_returns_the_box(batch):
+    x, cover = batch
+    torch.manual_seed(1)
+    y, (top, left, h, w) = Crop(0.5, 0.5)(x, cover)
+    assert y.shape[-2:] == (16, 16) == (h, w)
+    assert torch.equal(y, x[..., top : top + h, left : left + w])
+
+
+def test_resize_keeps_size_and_blurs(batch):
+    x, cover = batch
+    y, _ = Resize(0.5, 0.5)(x, cover)
+    assert y.shape == x.shape
+    assert 0 < (y - x).abs().mean() < 0.1
+
+
+def test_dropout_takes_cover_pixels(batch):
+    x, cover = batch
+    y, _ = Dropout(0.3)(x, cover)
+    from_cover = torch.isclose(y, cover).all(dim=1)
+    assert 0.2 < from_cover.float().mean() < 0.4
+
+
+def test_spec_parser_and_errors():
+    ch = NoiseChannel("gaussian:2, jpeg:50-95,crop:0.5-1.0,resize:0.5-1,dropout:0.3,identity")
+    assert [type(m).__name__ for m in ch.layers] == ["Gaussian", "Jpeg", "Crop", "Resize", "Dropout", "Identity"]
+    for bad in ("blur:3", "jpeg:95-50", "jpeg", "crop:0-2", "gaussian:x"):
+        with pytest.raises(ExypnoError):
+            parse_layer(bad)
+
+
+def test_channel_is_clean_in_eval(batch):
+    x, cover = batch
+    ch = NoiseChannel("gaussian:10").eval()
+    assert ch(x, cover) == (x, None)
+
+
+def test_training_with_crops_and_jpeg(photo_dir, tmp_path):
+    from exypno.train.loop import TrainConfig, train
+
+    cfg = TrainConfig(data=str(photo_dir), out=str(tmp_path / "r"), width=8, blocks=(1, 1, 1), crop=32, batch=2,
+                      val_crop=32, val_pairs=4, val_every=3, val_fraction=0.3, threads=1, steps=6,
+                      attacks="crop:0.3-0.9,jpeg:60-90")
+    result = train(cfg, progress=False)
+    assert np.isfinite(result["last"]["val_loss"])
+
+
+def test_cli_rejects_a_bad_spec_before_loading_data(tmp_path, capsys):
+    from exypno.cli import main
+
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--noise", "blur:3"]) == 2
+    assert "unknown noise layer 'blur'" in capsys.readouterr().err
