@@ -1,0 +1,170 @@
+"""Any file -> a block of random-looking bytes of a given size, and back: compress, encrypt, error-correct.
+
+Layout before error correction (every field is ciphertext or random, nothing readable):
+
+    salt (16) | nonce (12) | header: AES-GCM(body length u32, method u8, 3 zero bytes) + tag (24) |
+    body: AES-GCM(name length u16, name, file size u64, compressed file) + tag | random padding
+
+- The key is scrypt(passphrase, salt); header and body use two different nonces under it.
+- The header has a fixed size, so the body's length is only known, and checked, after decryption.
+- Compression: zlib or lzma, whichever is smaller, or none when neither helps (``method``).
+- Error correction: Reed-Solomon RS(255, 255 - nsym) over the whole block, interleaved so that byte i of
+  the channel belongs to codeword i mod n: a burst of damaged bytes is spread over many codewords.
+- Authenticated decryption is the judge of "exact": a file comes back bit for bit or not at all.
+
+Failures raise ``PayloadError`` (an ``ExypnoError``) with a one-line reason: nothing decodes (no payload
+for this passphrase: wrong passphrase, or nothing sealed here), too much damage for the error correction,
+or a payload too large for the carrier.
+"""
+from __future__ import annotations
+
+import hashlib
+import lzma
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..errors import ExypnoError
+
+SALT, NONCE, TAG = 16, 12, 16
+HEADER_PLAIN = 8
+HEADER = HEADER_PLAIN + TAG
+PREFIX = SALT + NONCE + HEADER
+BLOCK = 255  # Reed-Solomon codeword length (GF(256))
+SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+METHODS = {0: ("none", lambda b: b, lambda b: b), 1: ("zlib", lambda b: zlib.compress(b, 9), zlib.decompress),
+           2: ("lzma", lambda b: lzma.compress(b, preset=9), lzma.decompress)}
+
+
+class PayloadError(ExypnoError):
+    pass
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a carrier of ``capacity`` bytes is used with ``nsym`` parity bytes per codeword."""
+
+    capacity: int
+    nsym: int = 32
+
+    @property
+    def codewords(self) -> int:
+        return self.capacity // BLOCK
+
+    @property
+    def data_bytes(self) -> int:
+        return self.codewords * (BLOCK - self.nsym)
+
+    @property
+    def max_file_bytes(self) -> int:
+        """Largest body (compressed file + name) that fits; the file itself may be larger if it compresses."""
+        return max(0, self.data_bytes - PREFIX - TAG - 2 - 8)
+
+
+def _key(passphrase: str, salt: bytes) -> bytes:
+    if not passphrase:
+        raise PayloadError("the passphrase is empty")
+    return hashlib.scrypt(passphrase.encode(), salt=salt, dklen=32, maxmem=2**26, **SCRYPT)
+
+
+def _nonces(nonce: bytes) -> tuple[bytes, bytes]:
+    return nonce, nonce[:-1] + bytes([nonce[-1] ^ 1])
+
+
+def _codec(nsym: int):
+    import reedsolo
+
+    return reedsolo.RSCodec(nsym, nsize=BLOCK)
+
+
+def _compress(data: bytes) -> tuple[int, bytes]:
+    best = (0, data)
+    for method, (_, pack, _) in METHODS.items():
+        packed = pack(data)
+        if len(packed) < len(best[1]):
+            best = (method, packed)
+    return best
+
+
+def seal_bytes(data: bytes, name: str, passphrase: str, layout: Layout) -> bytes:
+    """``layout.capacity`` bytes that carry ``data`` (and its file name), encrypted and error-corrected."""
+    name_bytes = os.path.basename(name).encode("utf-8")[:1024]
+    method, packed = _compress(data)
+    plain = struct.pack(">H", len(name_bytes)) + name_bytes + struct.pack(">Q", len(data)) + packed
+    room = layout.data_bytes - PREFIX - TAG
+    if len(plain) > room:
+        raise PayloadError(f"the file needs {len(plain) + PREFIX + TAG:,} bytes after compression, the cover "
+                           f"carries {max(0, layout.data_bytes):,} in this mode")
+    salt, nonce = os.urandom(SALT), os.urandom(NONCE)
+    aead = AESGCM(_key(passphrase, salt))
+    n_head, n_body = _nonces(nonce)
+    header = aead.encrypt(n_head, struct.pack(">IB3x", len(plain), method), b"exypno-header")
+    body = aead.encrypt(n_body, plain, b"exypno-body")
+    frame = salt + nonce + header + body
+    frame += os.urandom(layout.data_bytes - len(frame))  # padding looks like the rest: random
+    return _encode(frame, layout)
+
+
+def _encode(frame: bytes, layout: Layout) -> bytes:
+    k = BLOCK - layout.nsym
+    codec = _codec(layout.nsym)
+    words = [bytes(codec.encode(frame[i * k : (i + 1) * k])) for i in range(layout.codewords)]
+    n = layout.codewords
+    out = bytearray(layout.capacity)
+    for i, word in enumerate(words):
+        out[i : n * BLOCK : n] = word  # interleave: codeword i holds channel bytes i, i + n, i + 2n, ...
+    out[n * BLOCK :] = os.urandom(layout.capacity - n * BLOCK)
+    return bytes(out)
+
+
+def _decode(blob: bytes, layout: Layout) -> tuple[bytes, int]:
+    """(frame, codewords that could not be corrected)."""
+    import reedsolo
+
+    n, k = layout.codewords, BLOCK - layout.nsym
+    codec = _codec(layout.nsym)
+    frame, failed = bytearray(), 0
+    for i in range(n):
+        word = bytearray(blob[i : n * BLOCK : n])
+        try:
+            frame += codec.decode(word)[0]
+        except reedsolo.ReedSolomonError:
+            failed += 1
+            frame += word[:k]  # keep the systematic bytes: the tag will judge them
+    return bytes(frame), failed
+
+
+def unseal_bytes(blob: bytes, passphrase: str, layout: Layout) -> tuple[str, bytes]:
+    """(file name, file bytes), exactly as sealed, or a ``PayloadError`` saying why not."""
+    if len(blob) < layout.capacity or layout.codewords == 0:
+        raise PayloadError("the carrier is too small to hold a sealed file")
+    frame, failed = _decode(blob[: layout.capacity], layout)
+    salt, nonce = frame[:SALT], frame[SALT : SALT + NONCE]
+    n_head, n_body = _nonces(nonce)
+    aead = AESGCM(_key(passphrase, salt))
+    damaged = failed > 0
+    try:
+        length, method = struct.unpack(">IB3x", aead.decrypt(n_head, frame[SALT + NONCE : PREFIX], b"exypno-header"))
+    except InvalidTag:
+        if failed * 2 < layout.codewords and damaged:
+            raise PayloadError(f"the sealed file is damaged beyond repair ({failed} of {layout.codewords} "
+                               "blocks could not be corrected)") from None
+        raise PayloadError("no sealed file for this passphrase (wrong passphrase, or nothing sealed here)") from None
+    if method not in METHODS or PREFIX + length + TAG > len(frame):
+        raise PayloadError("the sealed file's header is inconsistent")
+    try:
+        plain = aead.decrypt(n_body, frame[PREFIX : PREFIX + length + TAG], b"exypno-body")
+    except InvalidTag:
+        raise PayloadError(f"the sealed file is damaged beyond repair ({failed} of {layout.codewords} blocks "
+                           "could not be corrected)") from None
+    (name_len,) = struct.unpack(">H", plain[:2])
+    name = plain[2 : 2 + name_len].decode("utf-8", errors="replace")
+    (size,) = struct.unpack(">Q", plain[2 + name_len : 10 + name_len])
+    data = METHODS[method][2](plain[10 + name_len :])
+    if len(data) != size:
+        raise PayloadError("the sealed file's size does not match its header")
+    return name, data
