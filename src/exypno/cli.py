@@ -16,11 +16,19 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_hide(args) -> int:
-    from .api import Stego, model_path
+    from .api import Stego
+    from .pairings import hide_in_video, is_video
 
     stego = Stego.load(args.model)
-    stego.hide(args.cover, args.secret, output=args.output, force=args.force)
-    for note in stego.notes:
+    if is_video(args.cover):
+        notes = hide_in_video(stego, Path(args.cover), args.secret, Path(args.output), key=args.key,
+                              force=args.force, progress=True)
+    else:
+        if args.key:
+            raise ExypnoError("--key (block shuffling) is for video covers")
+        stego.hide(args.cover, args.secret, output=args.output, force=args.force)
+        notes = stego.notes
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {args.output}")
     return 0
@@ -28,8 +36,15 @@ def cmd_hide(args) -> int:
 
 def cmd_reveal(args) -> int:
     from .api import Stego
+    from .pairings import is_video, reveal_from_video
 
-    Stego.load(args.model).reveal(args.stego, output=args.output, force=args.force)
+    stego = Stego.load(args.model)
+    if is_video(args.stego):
+        reveal_from_video(stego, Path(args.stego), Path(args.output), key=args.key, force=args.force, progress=True)
+    else:
+        if args.key:
+            raise ExypnoError("--key (block shuffling) is for video stegos")
+        stego.reveal(args.stego, output=args.output, force=args.force)
     print(f"wrote {args.output}")
     return 0
 
@@ -176,17 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"exypno {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("hide", help="hide a secret image in a cover image; the stego is written as PNG")
-    p.add_argument("--cover", required=True)
-    p.add_argument("--secret", required=True)
-    p.add_argument("-o", "--output", required=True, help="stego image (.png)")
+    p = sub.add_parser("hide", help="hide a secret image or video in a cover image (-> PNG) or video (-> MKV)")
+    p.add_argument("--cover", required=True, help="image, or video (the stego is then lossless FFV1 .mkv)")
+    p.add_argument("--secret", required=True, help="image; or video when the cover is a video")
+    p.add_argument("-o", "--output", required=True, help="stego image (.png) or video (.mkv)")
+    p.add_argument("--key", help="video: shuffle the secret's 16x16 blocks with this key (reveal needs it)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     _model_arg(p)
     p.set_defaults(func=cmd_hide)
 
-    p = sub.add_parser("reveal", help="reveal the secret image of a stego image")
+    p = sub.add_parser("reveal", help="reveal the secret of a stego image or video")
     p.add_argument("stego")
-    p.add_argument("-o", "--output", required=True, help="revealed secret (.png)")
+    p.add_argument("-o", "--output", required=True,
+                   help="revealed secret: .png (from a video: the average over its frames) or .mkv (a video)")
+    p.add_argument("--key", help="the block-shuffling key given to hide")
     p.add_argument("--force", action="store_true")
     _model_arg(p)
     p.set_defaults(func=cmd_reveal)

@@ -1,0 +1,138 @@
+"""Video: lossless FFV1 round trip, frame rate, frame count and audio kept, pairings, bad input."""
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+import exypno
+from exypno.cli import main
+from exypno.media.shuffle import shuffle_blocks, unshuffle_blocks
+from exypno.media.video import VideoWriter, frames, probe
+
+from .conftest import smooth_photo
+
+
+def make_video(path, n, rng, size=(48, 64), fps=12, audio=True):
+    out = av.open(str(path), "w")
+    v = out.add_stream("mpeg4", rate=fps)
+    v.height, v.width = size
+    v.pix_fmt = "yuv420p"
+    if audio:
+        a = out.add_stream("aac", rate=16000)
+        a.layout = "mono"
+    for i in range(n):
+        frame = av.VideoFrame.from_ndarray(smooth_photo(rng, *size), format="rgb24")
+        frame.pts = i
+        for p in v.encode(frame):
+            out.mux(p)
+    if audio:
+        t = 0
+        for i in range(int(n / fps * 16000) // 1024 + 1):
+            samples = (np.sin(np.arange(1024) * 0.05 + i) * 0.3).astype(np.float32)[None]
+            af = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            af.sample_rate, af.pts = 16000, t
+            t += 1024
+            for p in a.encode(af):
+                out.mux(p)
+        for p in a.encode():
+            out.mux(p)
+    for p in v.encode():
+        out.mux(p)
+    out.close()
+    return path
+
+
+def audio_packets(path):
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+
+
+def test_ffv1_writer_is_bit_exact_and_keeps_rate_and_audio(tmp_path, rng):
+    cover = make_video(tmp_path / "c.mkv", 10, rng)
+    original = list(frames(cover))
+    with VideoWriter(tmp_path / "copy.mkv", 64, 48, probe(cover).fps, audio_from=cover) as w:
+        for f in original:
+            w.write(f)
+    info = probe(tmp_path / "copy.mkv")
+    assert (info.fps, info.frames, info.has_audio) == (12, 10, True)
+    assert all(np.array_equal(a, b) for a, b in zip(original, frames(tmp_path / "copy.mkv")))
+    assert audio_packets(tmp_path / "copy.mkv") == audio_packets(cover)
+
+
+def test_video_in_video_matches_the_image_model_frame_by_frame(tmp_path, rng):
+    cover = make_video(tmp_path / "c.avi", 6, rng, audio=False)
+    secret = make_video(tmp_path / "s.mkv", 6, rng, audio=False)
+    assert main(["hide", "--cover", str(cover), "--secret", str(secret), "-o", str(tmp_path / "st.mkv")]) == 0
+    assert main(["reveal", str(tmp_path / "st.mkv"), "-o", str(tmp_path / "r.mkv")]) == 0
+    model = exypno.load("default")
+    for c, s, st, r in zip(frames(cover), frames(secret), frames(tmp_path / "st.mkv"), frames(tmp_path / "r.mkv")):
+        expected = model.hide(c, s)
+        assert np.array_equal(st, expected)  # lossless: the stego frame is the image model's output
+        assert np.array_equal(r, model.reveal(expected))
+    assert probe(tmp_path / "r.mkv").frames == 6
+
+
+def test_image_in_video_averages_the_frames(tmp_path, rng):
+    cover = make_video(tmp_path / "c.mkv", 8, rng)
+    secret = tmp_path / "s.png"
+    Image.fromarray(smooth_photo(rng, 48, 64)).save(secret)
+    assert main(["hide", "--cover", str(cover), "--secret", str(secret), "-o", str(tmp_path / "st.mkv")]) == 0
+    assert audio_packets(tmp_path / "st.mkv") == audio_packets(cover)
+    assert main(["reveal", str(tmp_path / "st.mkv"), "-o", str(tmp_path / "r.png")]) == 0
+    model = exypno.load("default")
+    per_frame = np.stack([model.reveal(f) for f in frames(tmp_path / "st.mkv")]).astype(float)
+    averaged = np.asarray(Image.open(tmp_path / "r.png")).astype(float)
+    assert np.abs(averaged - per_frame.mean(axis=0)).max() <= 0.5 + 1e-9
+
+
+def test_key_shuffles_blocks_and_only_the_key_restores_them(tmp_path, rng):
+    image = smooth_photo(rng, 40, 70)
+    shuffled = shuffle_blocks(image, "k1")
+    assert not np.array_equal(shuffled, image)
+    assert np.array_equal(unshuffle_blocks(shuffled, "k1"), image)
+    assert not np.array_equal(unshuffle_blocks(shuffled, "k2"), image)
+    assert np.array_equal(shuffled[32:, :], image[32:, :]) and np.array_equal(shuffled[:, 64:], image[:, 64:])
+
+
+def test_secret_longer_than_cover_is_refused(tmp_path, rng, capsys):
+    cover = make_video(tmp_path / "c.mkv", 3, rng, audio=False)
+    secret = make_video(tmp_path / "s.mkv", 5, rng, audio=False)
+    assert main(["hide", "--cover", str(cover), "--secret", str(secret), "-o", str(tmp_path / "st.mkv")]) == 2
+    assert "5 frames, the cover only 3" in capsys.readouterr().err
+    assert not (tmp_path / "st.mkv").exists()
+
+
+@pytest.mark.parametrize("case", ["corrupt", "truncated", "audio only", "lossy output"])
+def test_bad_video_input(tmp_path, rng, capsys, case):
+    cover = make_video(tmp_path / "c.mkv", 4, rng)
+    secret = tmp_path / "s.png"
+    Image.fromarray(smooth_photo(rng, 48, 64)).save(secret)
+    out = tmp_path / "st.mkv"
+    if case == "corrupt":
+        cover = tmp_path / "junk.mp4"
+        cover.write_bytes(b"\x00\x01garbage" * 100)
+    elif case == "truncated":
+        data = (tmp_path / "c.mkv").read_bytes()
+        cover = tmp_path / "cut.mkv"
+        cover.write_bytes(data[: len(data) // 3])
+    elif case == "audio only":
+        c = av.open(str(tmp_path / "a.mkv"), "w")
+        a = c.add_stream("aac", rate=16000)
+        a.layout = "mono"
+        af = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        af.sample_rate, af.pts = 16000, 0
+        for p in list(a.encode(af)) + list(a.encode()):
+            c.mux(p)
+        c.close()
+        cover = tmp_path / "a.mkv"
+    else:
+        out = tmp_path / "st.mp4"
+    code = main(["hide", "--cover", str(cover), "--secret", str(secret), "-o", str(out)])
+    err = capsys.readouterr().err
+    if case == "truncated" and code == 0:  # FFmpeg may decode the frames that are whole; then it is a shorter clip
+        assert probe(out).frames <= 4
+        return
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("exypno: error:")
+    assert not out.exists()
+    assert not list(tmp_path.glob(".exypno-*"))
