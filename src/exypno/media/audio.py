@@ -1,0 +1,137 @@
+"""Audio files <-> mono float waveforms, and waveforms <-> two-channel STFT "images" for the networks.
+
+- ``read_audio``: WAV, FLAC or OGG through soundfile; mixed down to mono, resampled (polyphase, scipy) to
+  the model's rate; one clear ``ExypnoError`` for a missing, empty, corrupt or silent-length file.
+- ``write_wav16``: 16-bit PCM WAV, written atomically, never over a file without ``force``.
+- ``Spectrogram``: ``torch.stft``/``torch.istft`` with a Hann window; the network sees two channels.
+  ``compressed`` (the default) is the real and imaginary parts of |X|^0.3 e^{i angle X}: a power-law
+  compression keeps quiet bins visible to an MSE loss without the singularity of a log, and stays a smooth
+  invertible map. ``complex`` is plain real/imaginary parts, scaled.
+- ``pcm16_channel``: the receiver's view of a stego spectrogram: ISTFT -> clamp and round to 16 bits
+  (straight-through) -> STFT, differentiable, so training sees what a WAV file holds.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ExypnoError
+
+SAMPLE_RATE = 16000
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
+
+
+def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.exists():
+        raise ExypnoError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ExypnoError(f"{path}: file is empty")
+    try:
+        data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise ExypnoError(f"{path}: not an audio file Exypno can read ({str(e).splitlines()[0][:60]})") from None
+    if len(data) == 0:
+        raise ExypnoError(f"{path}: holds no samples")
+    return resample(data.mean(axis=1), file_rate, rate)
+
+
+def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    if from_rate == to_rate:
+        return x.astype(np.float32)
+    from scipy.signal import resample_poly
+
+    g = gcd(int(from_rate), int(to_rate))
+    return resample_poly(x, to_rate // g, from_rate // g).astype(np.float32)
+
+
+def write_wav16(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, force: bool = False) -> Path:
+    import soundfile as sf
+
+    path = Path(path)
+    if path.suffix.lower() != ".wav":
+        raise ExypnoError(f"{path}: stego audio is written as 16-bit WAV only (a lossy format would destroy the "
+                          "secret); use a .wav name")
+    if path.exists() and not force:
+        raise ExypnoError(f"{path}: already exists (use --force to overwrite)")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise ExypnoError(f"{parent}: folder does not exist or is not writable")
+    fd, tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".wav", dir=parent)
+    os.close(fd)
+    try:
+        pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)
+        sf.write(tmp, pcm, rate, subtype="PCM_16")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def quantize_pcm16(x: torch.Tensor) -> torch.Tensor:
+    """Clamp to the 16-bit range and round to its grid; the gradient passes straight through the rounding."""
+    clamped = x.clamp(-1.0, 32767 / 32768)
+    return clamped + (torch.round(clamped * 32768) / 32768 - clamped).detach()
+
+
+@dataclass(frozen=True)
+class Spectrogram:
+    n_fft: int = 510  # 256 frequency bins
+    hop: int = 128
+    representation: str = "compressed"
+    power: float = 0.3
+    scale: float = 1.0
+
+    @property
+    def bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    def frames(self, samples: int) -> int:
+        return samples // self.hop + 1
+
+    def samples(self, frames: int) -> int:
+        return (frames - 1) * self.hop
+
+    def _window(self, device) -> torch.Tensor:
+        return torch.hann_window(self.n_fft, device=device)
+
+    def to_tensor(self, wave: torch.Tensor) -> torch.Tensor:
+        """(B, N) waveform -> (B, 2, bins, frames)."""
+        spec = torch.stft(wave, self.n_fft, self.hop, window=self._window(wave.device), return_complex=True)
+        if self.representation == "compressed":
+            mag = spec.abs().clamp_min(1e-8)
+            spec = spec / mag * mag.pow(self.power)
+        elif self.representation != "complex":
+            raise ValueError(f"unknown representation {self.representation!r}")
+        return torch.stack([spec.real, spec.imag], dim=1) * self.scale
+
+    def to_wave(self, tensor: torch.Tensor, length: int) -> torch.Tensor:
+        """(B, 2, bins, frames) -> (B, length) waveform."""
+        spec = torch.complex(tensor[:, 0], tensor[:, 1]) / self.scale
+        if self.representation == "compressed":
+            mag = spec.abs().clamp_min(1e-8)
+            spec = spec / mag * mag.pow(1 / self.power)
+        return torch.istft(spec, self.n_fft, self.hop, window=self._window(tensor.device), length=length)
+
+    def pcm16_channel(self, tensor: torch.Tensor, length: int) -> torch.Tensor:
+        """What the receiver's STFT of a 16-bit WAV of this spectrogram is (differentiable)."""
+        return self.to_tensor(quantize_pcm16(self.to_wave(tensor, length)))
+
+
+def segments(x: np.ndarray, length: int) -> list[np.ndarray]:
+    """Cut a long waveform into pieces of ``length`` samples; the last one is zero-padded."""
+    if len(x) == 0:
+        return []
+    n = -(-len(x) // length)
+    padded = np.zeros(n * length, np.float32)
+    padded[: len(x)] = x
+    return list(padded.reshape(n, length))
