@@ -40,6 +40,13 @@ def test_detector_learns_2bit_lsb_stego(tmp_path, rng, capsys):
     assert main(["detector", "score", str(out), str(stego / "00.png"), str(clean / "00.png")]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
+    report = tmp_path / "report"
+    assert main(["analyze", "--clean", str(clean), "--stego", str(stego), "--detector", str(out),
+                 "--out", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "det" in printed and "fused" in printed
+    header = (report / "scores.csv").read_text().splitlines()[0]
+    assert header.split(",")[-2:] == ["det", "label"]
 
 
 def test_detector_file_that_is_not_ours(tmp_path, capsys):

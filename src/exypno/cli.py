@@ -161,7 +161,7 @@ def cmd_analyze(args) -> int:
     from .steganalysis.report import run_analyze
 
     run_analyze([Path(p) for p in args.paths], args.clean and Path(args.clean), args.stego and Path(args.stego),
-                Path(args.out))
+                Path(args.out), detectors=[Path(d) for d in args.detector])
     return 0
 
 
@@ -279,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", help="folder of images known clean (labels for ROC/AUC)")
     p.add_argument("--stego", help="folder of images known to hold a payload")
     p.add_argument("--out", default="exypno-analyze", help="folder for scores.csv and roc.png")
+    p.add_argument("--detector", action="append", default=[],
+                   help="a learned detector (NAME.safetensors from 'exypno detector train'); repeatable")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("detector", help="learned steganalysers: train on (clean, stego) pairs, score images")

@@ -16,7 +16,7 @@ from ..media.image import read_image
 from ..train.data import list_photos
 from .structural import DETECTORS, THRESHOLD, analyze
 
-COLUMNS = (*DETECTORS, "fused")
+STRUCTURAL = (*DETECTORS, "fused")
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -55,30 +55,37 @@ def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nd
     return fpr, tpr
 
 
-def analyze_files(files: list[Path], labels: list[int] | None = None) -> list[dict]:
+def analyze_files(files: list[Path], labels: list[int] | None = None, learned: dict | None = None) -> list[dict]:
+    """Scores of every structural detector and of each learned detector ({column name: network})."""
+    from .learned import score_images
+
     rows = []
     for f in files:
-        result = analyze(read_image(f))
-        row = {"file": str(f), **{k: result[k] for k in COLUMNS}, "stego": result["stego"],
+        image = read_image(f)
+        result = analyze(image)
+        row = {"file": str(f), **{k: result[k] for k in STRUCTURAL}, "stego": result["stego"],
                "estimated_rate": result["estimated_rate"]}
+        for name, net in (learned or {}).items():
+            row[name] = float(score_images(net, [image])[0])
         if labels is not None:
             row["label"] = labels[len(rows)]
         rows.append(row)
     return rows
 
 
-def summarize(rows: list[dict]) -> dict:
+def summarize(rows: list[dict], columns) -> dict:
     labels = np.array([r["label"] for r in rows])
     out = {}
-    for k in COLUMNS:
+    for k in columns:
         s = np.array([r[k] for r in rows], dtype=float)
-        flagged = np.nan_to_num(s, nan=0.0) >= THRESHOLD
+        threshold = THRESHOLD if k in STRUCTURAL else 0.5  # learned detectors give P(stego)
+        flagged = np.nan_to_num(s, nan=0.0) >= threshold
         out[k] = {"auc": roc_auc(s, labels), "detection_rate": float(flagged[labels == 1].mean()),
                   "false_alarm_rate": float(flagged[labels == 0].mean())}
     return out
 
 
-def write_outputs(rows: list[dict], out: Path, summary: dict | None) -> None:
+def write_outputs(rows: list[dict], out: Path, summary: dict | None, columns) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (out / "scores.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -93,7 +100,7 @@ def write_outputs(rows: list[dict], out: Path, summary: dict | None) -> None:
 
     labels = np.array([r["label"] for r in rows])
     fig, ax = plt.subplots(figsize=(5, 5))
-    for k in COLUMNS:
+    for k in columns:
         fpr, tpr = roc_curve(np.array([r[k] for r in rows], dtype=float), labels)
         ax.plot(fpr, tpr, label=f"{k} (AUC {summary[k]['auc']:.3f})", lw=2.5 if k == "fused" else 1.2)
     ax.plot([0, 1], [0, 1], "k:", lw=1, label="random guess")
@@ -105,9 +112,15 @@ def write_outputs(rows: list[dict], out: Path, summary: dict | None) -> None:
     plt.close(fig)
 
 
-def run_analyze(paths: list[Path], clean: Path | None, stego: Path | None, out: Path) -> dict | None:
+def run_analyze(paths: list[Path], clean: Path | None, stego: Path | None, out: Path,
+                detectors: list[Path] = ()) -> dict | None:
+    """Learned detectors' scores are P(stego); their column is the detector file's name."""
+    from .learned import load_detector
+
     if (clean is None) != (stego is None):
         raise ExypnoError("give both --clean and --stego, or neither")
+    learned = {Path(d).stem: load_detector(Path(d))[0] for d in detectors}
+    columns = (*STRUCTURAL, *learned)
     files = expand(paths)
     labels = None
     if clean is not None:
@@ -117,18 +130,19 @@ def run_analyze(paths: list[Path], clean: Path | None, stego: Path | None, out: 
         labels += [0] * len(clean_files) + [1] * len(stego_files)
     if not files:
         raise ExypnoError("nothing to analyze: give image files, folders, or --clean and --stego")
-    rows = analyze_files(files, labels)
-    print(f"{'file':<40}" + "".join(f"{k:>14}" for k in COLUMNS) + f"{'verdict':>9}")
+    rows = analyze_files(files, labels, learned)
+    print(f"{'file':<40}" + "".join(f"{k[:13]:>14}" for k in columns) + f"{'verdict':>9}")
     for r in rows:
         name = Path(r["file"]).name[-39:]
-        print(f"{name:<40}" + "".join(f"{r[k]:>14.3f}" for k in COLUMNS)
+        print(f"{name:<40}" + "".join(f"{r[k]:>14.3f}" for k in columns)
               + f"{'STEGO' if r['stego'] else 'clean':>9}")
+    print(f"(verdict: the structural fusion at threshold {THRESHOLD}; learned columns are P(stego))")
     labelled = [r for r in rows if r.get("label") is not None]
-    summary = summarize(labelled) if labelled else None
+    summary = summarize(labelled, columns) if labelled else None
     if summary:
-        print(f"\n{'detector':<14}{'AUC':>8}{'detected':>10}{'false alarms':>14}   (threshold {THRESHOLD})")
+        print(f"\n{'detector':<14}{'AUC':>8}{'detected':>10}{'false alarms':>14}   (flagged at {THRESHOLD}; learned at 0.5)")
         for k, v in summary.items():
-            print(f"{k:<14}{v['auc']:>8.3f}{v['detection_rate']:>10.1%}{v['false_alarm_rate']:>14.1%}")
-    write_outputs(labelled or rows, out, summary)
+            print(f"{k[:13]:<14}{v['auc']:>8.3f}{v['detection_rate']:>10.1%}{v['false_alarm_rate']:>14.1%}")
+    write_outputs(labelled or rows, out, summary, columns)
     print(f"wrote {out / 'scores.csv'}" + (f" and {out / 'roc.png'}" if summary else ""))
     return summary
