@@ -135,7 +135,8 @@ def main() -> int:
     train_files, val_files = split_photos(args.data, 0.08)
     val_photos = [load_rgb(f, 4096) for f in val_files]
     same = [square(p, args.size) for p in val_photos if min(p.shape[:2]) >= args.size]
-    train_covers = [square(load_rgb(f), args.size) for f in train_files[: args.train_covers]]
+    spread = train_files[:: max(1, len(train_files) // args.train_covers)][: args.train_covers]  # every source
+    train_covers = [square(load_rgb(f), args.size) for f in spread]
 
     big = [square(p, 512) for p in heldout_photos(None).values()]
     big += [square(p, 512) for p in val_photos if min(p.shape[:2]) >= 512]
