@@ -22,7 +22,8 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "exypno" / "weights"
 DATA = ("Photos of the Debian packages endless-sky-data (273), gcompris-qt-data (250, from its .rcc bundles) "
         "and opencv-doc (17), laid out by scripts/install-media; ~8% of the files (by a hash of the name) are "
         "a validation split never trained on.")
-FLAGS = [("preset", "--preset"), ("width", "--width"), ("levels", "--levels"), ("crop", "--crop"),
+FLAGS = [("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
+         ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
          ("val_every", "--val-every")]
 

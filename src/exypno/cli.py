@@ -116,7 +116,7 @@ def cmd_train(args) -> int:
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        max_minutes=args.max_minutes, init=args.init,
+        max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale,
     )  # fmt: skip
     result = train(cfg, resume=args.resume, progress=not args.quiet)
     if result["rank"] == 0:  # under torchrun, one summary
@@ -233,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", type=int)
     p.add_argument("--blocks", type=int, nargs=3, metavar=("CN", "EN", "DN"))
     p.add_argument("--crop", type=int, default=64)
+    p.add_argument("--min-scale", type=float, default=0.5,
+                   help="photos are scaled by a random factor in [MIN_SCALE, 1] before cropping (default 0.5)")
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--alpha", type=float, default=1.0, help="weight of the cover MSE")
