@@ -37,7 +37,21 @@ def command_of(cfg: dict) -> str:
         parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
     parts.append(f"--noise '{cfg['attacks']}'" if cfg.get("attacks") else f"--noise {round(cfg['noise'] * 255, 4)}")
     parts.append(f"--steps {cfg['steps']}")
-    return " ".join(parts) + "   (then the same with --resume to go on)"
+    return " ".join(parts)
+
+
+def stages(run: Path) -> list[dict]:
+    """The run and, through --init, the runs it started from (oldest first)."""
+    chain = []
+    while True:
+        meta = read_meta(run / "checkpoint.safetensors")
+        _, card = load_model(run / "best.safetensors")
+        chain.append({"run": str(run), "command": command_of(meta["config"]), "best_step": card["training"]["step"],
+                      "steps_run": meta["step"], "hours": round(meta["seconds"] / 3600, 2)})
+        init = meta["config"].get("init")
+        if not init or not (Path(init).parent / "checkpoint.safetensors").exists():
+            return chain[::-1]
+        run = Path(init).parent
 
 
 def main() -> int:
@@ -50,15 +64,18 @@ def main() -> int:
     model, best_card = load_model(args.run / "best.safetensors")
     best = best_card["training"]
     cfg = meta["config"]
+    history = stages(args.run)
+    # Time spent: every earlier stage in full (its best model was the start of the next), this one to its best.
+    hours = sum(h["hours"] for h in history[:-1]) + best["seconds"] / 3600
     card = {
         "name": args.name,
         "purpose": "Hide an RGB image in an RGB image of the same size; the stego is an 8-bit PNG.",
         "preset": cfg["preset"],
         "data": DATA,
-        "command": command_of(cfg),
-        "steps": best["step"],
-        "samples": best["samples"],
-        "wall_time_hours": round(best["seconds"] / 3600, 2),
+        "command": " && ".join(h["command"] for h in history),
+        "stages": history,
+        "steps": sum(h["best_step"] for h in history),
+        "wall_time_hours": round(hours, 2),
         "hardware": "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)",
         "validation": {k: round(v, 3) for k, v in best.items() if "psnr" in k},
         "figures": {},
