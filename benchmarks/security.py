@@ -69,7 +69,7 @@ def structural_table(covers, sets) -> list[dict]:
     return rows
 
 
-def learned_table(train_pairs: dict, test_sets: dict, workdir: Path, steps: int) -> list[dict]:
+def learned_table(train_pairs: dict, test_sets: dict, workdir: Path, steps: int, crop: int) -> list[dict]:
     from exypno.steganalysis.learned import load_detector, score_images
     from exypno.steganalysis.train_detector import equal_error, train_detector
 
@@ -82,7 +82,7 @@ def learned_table(train_pairs: dict, test_sets: dict, workdir: Path, steps: int)
                 write_png(d / f"{i:04d}.png", im)
         for arch in ("xunet", "yenet"):
             out = workdir / f"{method}-{arch}.safetensors"
-            train_detector(clean_dir, stego_dir, out, arch=arch, steps=steps, progress=False)
+            train_detector(clean_dir, stego_dir, out, arch=arch, steps=steps, crop=crop, progress=False)
             net, _ = load_detector(out)
             for test_name, (test_covers, test_stegos) in test_sets[method].items():
                 scores = score_images(net, test_covers + test_stegos)
@@ -127,6 +127,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "data" / "photos")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--steps", type=int, default=1500, help="training steps of each learned detector")
+    ap.add_argument("--crop", type=int, default=64, help="training crop of the learned detectors")
     ap.add_argument("--train-covers", type=int, default=200)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
@@ -155,8 +156,9 @@ def main() -> int:
     train_pairs = {m: (train_covers, train_sets[m]) for m in ("exypno", "lsb-3")}
     test_sets = {m: {name: (covers, stegos[m]) for name, (covers, stegos) in sets.items()} for m in train_pairs}
     with tempfile.TemporaryDirectory() as tmp:
-        results["learned"] = learned_table(train_pairs, test_sets, Path(tmp), args.steps)
-    print(f"\n(b) learned detectors trained on {len(train_covers)} training-split pairs per method")
+        results["learned"] = learned_table(train_pairs, test_sets, Path(tmp), args.steps, args.crop)
+    print(f"\n(b) learned detectors trained on {len(train_covers)} training-split pairs per method "
+          f"({args.steps} steps of 8 pairs, {args.crop}x{args.crop} crops)")
     print(f"{'stego':<10}{'detector':<9}{'tested on':<13}{'AUC':>7}{'acc@0.5':>9}{'acc@EER':>9}")
     for r in results["learned"]:
         print(f"{r['stego']:<10}{r['detector']:<9}{r['tested_on']:<13}{r['auc']:>7.3f}{r['accuracy_at_0.5']:>9.1%}"
