@@ -168,7 +168,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     covers, stegos = sets["held-out"]
     figure8(covers[0], stegos["exypno"][0], stegos["lsb-3"][0], out / "security_fig8.png")
-    (out / "security.json").write_text(json.dumps({"model": args.model, **results}, indent=2) + "\n")
+    meta = {"model": args.model, "size": args.size, "detector_steps": args.steps, "detector_crop": args.crop}
+    (out / "security.json").write_text(json.dumps({**meta, **results}, indent=2) + "\n")
     print(f"\nwrote {out / 'security.json'} and {out / 'security_fig8.png'}")
     return 0
 
