@@ -54,8 +54,8 @@ def test_shipped_weights_through_png_files(tmp_path):
     stego = np.asarray(Image.open(tmp_path / "stego.png"))
     revealed = np.asarray(Image.open(tmp_path / "revealed.png"))
     assert stego.dtype == np.uint8 and stego.shape == (256, 256, 3)
-    assert psnr_8bit(cover, stego) >= 33.0
-    assert psnr_8bit(secret, revealed) >= 25.0
+    assert psnr_8bit(cover, stego) >= 34.5  # measured 35.49 for the shipped default
+    assert psnr_8bit(secret, revealed) >= 26.5  # measured 27.48
 
 
 def test_shipped_card_says_how_it_was_made():
