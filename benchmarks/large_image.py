@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 import exypno
 from exypno.evaluate.heldout import heldout_photos

@@ -1,5 +1,4 @@
 """Learned detectors: shapes, files, and a tiny training run that learns to see LSB replacement."""
-import numpy as np
 import pytest
 import torch
 from PIL import Image

@@ -76,7 +76,7 @@ def cmd_models(args) -> int:
 def cmd_export(args) -> int:
     from .api import model_path
     from .media.image import check_output
-    from .nets.files import load_model, read_card, save_model
+    from .nets.files import load_model, save_model
 
     out = Path(args.output)
     if out.suffix != ".safetensors":

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import ExypnoError
+from . import files
 
 SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
@@ -30,11 +31,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
 def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
     import soundfile as sf
 
-    path = Path(path)
-    if not path.exists():
-        raise ExypnoError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ExypnoError(f"{path}: file is empty")
+    path = files.check_input(path)
     try:
         data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
@@ -60,12 +57,8 @@ def write_wav16(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, force:
     if path.suffix.lower() != ".wav":
         raise ExypnoError(f"{path}: stego audio is written as 16-bit WAV only (a lossy format would destroy the "
                           "secret); use a .wav name")
-    if path.exists() and not force:
-        raise ExypnoError(f"{path}: already exists (use --force to overwrite)")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise ExypnoError(f"{parent}: folder does not exist or is not writable")
-    fd, tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".wav", dir=parent)
+    files.check_output(path, force)
+    fd, tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".wav", dir=path.parent)
     os.close(fd)
     try:
         pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ExypnoError
+from . import files
 
 MAX_PIXELS = 100_000_000  # 100 megapixels: far above any camera photo, far below what exhausts memory
 LOSSLESS_SUFFIXES = (".png",)
@@ -27,13 +28,7 @@ def read_image(source) -> np.ndarray:
         return _from_array(source)
     if isinstance(source, Image.Image):
         return np.asarray(source.convert("RGB"), dtype=np.uint8).copy()
-    path = Path(source)
-    if not path.exists():
-        raise ExypnoError(f"{path}: no such file")
-    if path.is_dir():
-        raise ExypnoError(f"{path}: is a folder, not an image")
-    if path.stat().st_size == 0:
-        raise ExypnoError(f"{path}: file is empty")
+    path = files.check_input(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -74,16 +69,7 @@ def check_output(path: Path, force: bool, lossless: bool = True) -> Path:
             f"{path}: stego and revealed images are written as PNG only (a lossy format such as "
             f"{path.suffix or 'that'} would destroy the hidden secret); use a .png name"
         )
-    if path.exists() and not force:
-        raise ExypnoError(f"{path}: already exists (use --force to overwrite)")
-    if path.is_dir():
-        raise ExypnoError(f"{path}: is a folder")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ExypnoError(f"{parent}: folder does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ExypnoError(f"{parent}: folder is not writable")
-    return path
+    return files.check_output(path, force)
 
 
 def write_png(path: Path, image: np.ndarray, force: bool = False) -> Path:

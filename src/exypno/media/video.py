@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ExypnoError
+from . import files
 
 VIDEO_SUFFIXES = (".mkv", ".mp4", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ogv")
 STEGO_SUFFIXES = (".mkv",)
@@ -26,11 +27,7 @@ STEGO_SUFFIXES = (".mkv",)
 def _open(path: Path):
     import av
 
-    path = Path(path)
-    if not path.exists():
-        raise ExypnoError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ExypnoError(f"{path}: file is empty")
+    path = files.check_input(path)
     try:
         return av.open(str(path))
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
@@ -85,14 +82,7 @@ def check_stego_output(path: Path, force: bool) -> Path:
     if path.suffix.lower() not in STEGO_SUFFIXES:
         raise ExypnoError(f"{path}: stego videos are written as lossless FFV1 in .mkv only (a lossy codec would "
                           "destroy the hidden secret); use a .mkv name")
-    if path.exists() and not force:
-        raise ExypnoError(f"{path}: already exists (use --force to overwrite)")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ExypnoError(f"{parent}: folder does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ExypnoError(f"{parent}: folder is not writable")
-    return path
+    return files.check_output(path, force)
 
 
 class VideoWriter:

@@ -1,0 +1,34 @@
+"""Checks every media module makes on the files it reads and writes, in one place and one wording."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import ExypnoError
+
+
+def check_input(path) -> Path:
+    """An existing, non-empty file (not a folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise ExypnoError(f"{path}: no such file")
+    if path.is_dir():
+        raise ExypnoError(f"{path}: is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise ExypnoError(f"{path}: file is empty")
+    return path
+
+
+def check_output(path, force: bool) -> Path:
+    """A file we may write: not there yet (or ``force``), not a folder, in a writable folder."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise ExypnoError(f"{path}: already exists (use --force to overwrite)")
+    if path.is_dir():
+        raise ExypnoError(f"{path}: is a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExypnoError(f"{parent}: folder does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ExypnoError(f"{parent}: folder is not writable")
+    return path
