@@ -87,3 +87,14 @@ def test_init_refuses_another_architecture(photo_dir, tmp_path):
     train(tiny(photo_dir, tmp_path / "a", steps=2), progress=False)
     with pytest.raises(ExypnoError, match="architecture"):
         _load_initial_weights(StegoModel(NetConfig(width=16, blocks=(1, 1, 1))), tmp_path / "a" / "best.safetensors")
+
+
+def test_a_moved_run_resumes_where_it_now_is(photo_dir, tmp_path):
+    import shutil
+
+    train(tiny(photo_dir, tmp_path / "old", steps=2), progress=False)
+    shutil.copytree(tmp_path / "old", tmp_path / "new")
+    before = (tmp_path / "old" / "log.jsonl").read_text()
+    train(tiny(photo_dir, tmp_path / "new", steps=4), resume=True, progress=False)
+    assert (tmp_path / "old" / "log.jsonl").read_text() == before  # the original is untouched
+    assert len((tmp_path / "new" / "log.jsonl").read_text().splitlines()) == 2

@@ -153,8 +153,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         if not ckpt_path.exists():
             raise ExypnoError(f"{ckpt_path}: no checkpoint to resume")
         saved = read_meta(ckpt_path)["config"]
-        # Resuming keeps the run's own settings; only the stopping rules may change.
-        keep = {"steps": cfg.steps, "max_minutes": cfg.max_minutes, "threads": cfg.threads}
+        # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
+        keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
+                "threads": cfg.threads}
         if saved.get("blocks") is not None:
             saved["blocks"] = tuple(saved["blocks"])
         cfg = TrainConfig(**{**saved, **keep})
