@@ -25,13 +25,13 @@ DATA = ("Photos of the Debian packages endless-sky-data (273), gcompris-qt-data 
 FLAGS = [("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
-         ("val_every", "--val-every")]
+         ("val_every", "--val-every"), ("bits", "--bits"), ("cover_target", "--cover-target")]
 
 
 def command_of(cfg: dict) -> str:
     parts = ["exypno train", f"--data {cfg['data']}", f"--out {cfg['out']}"]
     for key, flag in FLAGS:
-        if cfg.get(key) is not None:
+        if cfg.get(key) is not None and not (key == "bits" and cfg[key] == 0):
             parts.append(f"{flag} {cfg[key]}")
     if cfg.get("blocks"):
         parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
@@ -59,6 +59,8 @@ def main() -> int:
     ap.add_argument("run", type=Path)
     ap.add_argument("--name", default="default")
     ap.add_argument("--figures", type=Path, help="benchmark JSON whose 'figures' go into the card")
+    ap.add_argument("--seal", help="a bit-hiding model's seal spec (JSON), e.g. "
+                                   "'{\"mode\": \"png\", \"repeat\": 1, \"nsym\": [96, 64, 32]}'")
     args = ap.parse_args()
     meta = read_meta(args.run / "checkpoint.safetensors")
     model, best_card = load_model(args.run / "best.safetensors")
@@ -69,7 +71,9 @@ def main() -> int:
     hours = sum(h["hours"] for h in history[:-1]) + best["seconds"] / 3600
     card = {
         "name": args.name,
-        "purpose": "Hide an RGB image in an RGB image of the same size; the stego is an 8-bit PNG.",
+        "purpose": ("Hide an RGB image in an RGB image of the same size; the stego is an 8-bit PNG." if not args.seal
+                    else f"Carry {cfg['bits']} planes of bits in an RGB image, for 'exypno seal' "
+                         f"({json.loads(args.seal)['mode']} mode)."),
         "preset": cfg["preset"],
         "data": DATA,
         "command": " && ".join(h["command"] for h in history),
@@ -77,9 +81,11 @@ def main() -> int:
         "steps": sum(h["best_step"] for h in history),
         "wall_time_hours": round(hours, 2),
         "hardware": "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)",
-        "validation": {k: round(v, 3) for k, v in best.items() if "psnr" in k},
+        "validation": {k: round(v, 5) for k, v in best.items() if "psnr" in k or "bit_error" in k},
         "figures": {},
     }
+    if args.seal:
+        card["seal"] = json.loads(args.seal)
     if args.figures:
         card["figures"] = json.loads(args.figures.read_text())["figures"]
     save_model(model, WEIGHTS / f"{args.name}.safetensors", card=card)

@@ -32,3 +32,14 @@ def photo_dir(tmp_path, rng):
     for i in range(16):
         Image.fromarray(smooth_photo(rng, 72 + 8 * (i % 3), 96)).save(d / f"p{i:02d}.png")
     return d
+
+
+@pytest.fixture(scope="session")
+def sealed(tmp_path_factory):
+    """A 96x96 photo-like cover with a small file sealed in it by the shipped "png" model (passphrase "pw")."""
+    from exypno.payload.seal import seal
+
+    cover = smooth_photo(np.random.default_rng(3), 96, 96)
+    data = b"hello, sealed world\n" * 20
+    stego, info = seal(cover, data, "x.bin", "pw", mode="png")
+    return {"mode": "png", "cover": cover, "stego": stego, "data": data, "info": info}

@@ -62,3 +62,22 @@ def test_shipped_card_says_how_it_was_made():
     card = exypno.load("default").card
     for key in ("preset", "data", "command", "steps", "wall_time_hours", "figures"):
         assert key in card, key
+
+
+@pytest.mark.parametrize("top,left", [(5, 7), (64, 66), (32, 32)])
+def test_a_cropped_stego_finds_its_grid_and_reveals_its_region(top, left):
+    from skimage import data
+
+    cover, secret = square(data.astronaut(), 192), square(data.coffee(), 192)
+    model = exypno.load("default")
+    stego = model.hide(cover, secret)
+    crop = stego[top : top + 96, left : left + 96]
+    revealed = model.reveal(crop)
+    assert model.shift == (top % 4, left % 4)
+    region = secret[top : top + 96, left : left + 96]
+    clean = model.reveal(stego)[top : top + 96, left : left + 96]
+    # Inside, exactly what the uncropped stego reveals; the borders lose the context the crop cut away.
+    inner = np.s_[12:-12, 12:-12]
+    assert abs(psnr_8bit(region[inner], revealed[inner]) - psnr_8bit(region[inner], clean[inner])) < 0.2
+    assert psnr_8bit(region, revealed) > psnr_8bit(region, clean) - 5
+    assert psnr_8bit(region, model.reveal(crop, align=False)) < 15 or (top % 4, left % 4) == (0, 0)

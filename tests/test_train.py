@@ -98,3 +98,17 @@ def test_a_moved_run_resumes_where_it_now_is(photo_dir, tmp_path):
     train(tiny(photo_dir, tmp_path / "new", steps=4), resume=True, progress=False)
     assert (tmp_path / "old" / "log.jsonl").read_text() == before  # the original is untouched
     assert len((tmp_path / "new" / "log.jsonl").read_text().splitlines()) == 2
+
+
+def test_bit_model_trains_with_a_cover_target_and_resumes_exactly(photo_dir, tmp_path):
+    straight = train(tiny(photo_dir, tmp_path / "a", steps=8, bits=2, cover_target=30.0, lr=3e-3), progress=False)
+    lines = [json.loads(x) for x in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert {"bit_error_rate", "cover_psnr", "alpha"} <= set(lines[0])
+    assert 0.0 <= lines[-1]["bit_error_rate"] <= 1.0
+    assert len({round(x["alpha"], 9) for x in lines}) > 1  # the cover target steers alpha
+    model, card = load_model(tmp_path / "a" / "best.safetensors")
+    assert card["config"]["secret_channels"] == 2
+    # Resuming carries alpha along: the same parameters as the straight run.
+    train(tiny(photo_dir, tmp_path / "b", steps=4, bits=2, cover_target=30.0, lr=3e-3), progress=False)
+    split = train(tiny(photo_dir, tmp_path / "b", steps=8), resume=True, progress=False)
+    assert split["parameter_digest"] == straight["parameter_digest"]

@@ -3,10 +3,13 @@
     import exypno
     stego = exypno.hide("cover.png", "secret.png", output="stego.png")
     secret = exypno.reveal("stego.png", output="revealed.png")
+
+    exypno.seal("cover.png", "report.pdf", passphrase, output="stego.png")  # any file, encrypted
+    name, data = exypno.unseal("stego.png", passphrase)
 """
 __version__ = "0.1.0"
 
-from .api import Stego, hide, load, reveal  # noqa: E402
+from .api import Stego, capacity, hide, load, reveal, seal, unseal  # noqa: E402
 from .errors import ExypnoError  # noqa: E402
 
-__all__ = ["ExypnoError", "Stego", "hide", "load", "reveal", "__version__"]
+__all__ = ["ExypnoError", "Stego", "capacity", "hide", "load", "reveal", "seal", "unseal", "__version__"]

@@ -22,6 +22,8 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "default"
 TILE = 768  # core tile side in pixels
 MARGIN = 64  # context around each tile: more than the networks' receptive field, so tiles do not show
+ALIGN_PATCH = 128  # side of the central patch on which a stego's grid alignment is searched
+ALIGN_GAIN = 1.3  # a shift must give this much more contrast than none to be taken (see Stego.alignment)
 
 
 def model_path(name: str | Path) -> Path:
@@ -54,6 +56,10 @@ def _run_padded(fn, inputs: list[torch.Tensor], multiple: int) -> torch.Tensor:
         mode = "reflect" if h > ph and w > pw else "replicate"
         inputs = [F.pad(x, (0, pw, 0, ph), mode=mode) for x in inputs]
     return fn(*inputs)[..., :h, :w]
+
+
+def _pad_mode(image: np.ndarray) -> str:
+    return "reflect" if min(image.shape[:2]) > 4 else "edge"  # reflect needs more pixels than it pads
 
 
 def _run_tiled(fn, inputs: list[torch.Tensor], multiple: int, out_channels: int) -> torch.Tensor:
@@ -113,18 +119,52 @@ class Stego:
             write_png(output, stego_img, force)
         return stego_img
 
-    def reveal(self, stego, output: str | Path | None = None, force: bool = False) -> np.ndarray:
-        """Reveal the secret of ``stego``; return it as uint8 (H, W, 3), and write it as PNG if asked."""
+    def alignment(self, stego_img: np.ndarray) -> tuple[int, int]:
+        """(dy, dx): rows and columns the stego lost at its top and left, modulo the model's grid.
+
+        A model on Haar sub-bands only reads a stego whose pixel grid lines up with the one it was hidden on;
+        a crop at an odd offset breaks that, and the reveal turns to a washed-out blur. On a central patch,
+        every shift is revealed, and the one with the most contrast (standard deviation) wins, but only when
+        it beats no shift by ``ALIGN_GAIN``: on 17 random crops of held-out photos the right shift had 1.4x
+        to 5.8x the contrast of no shift (one miss, at 0.7x), while on uncropped stegos no other shift
+        reached more than 1.17x.
+        """
+        m = self.model.multiple
+        if m == 1:
+            return 0, 0
+        h, w = stego_img.shape[:2]
+        ph, pw = min(h, ALIGN_PATCH), min(w, ALIGN_PATCH)
+        top, left = (h - ph) // 2 // m * m, (w - pw) // 2 // m * m  # on the grid, so the shift holds for all
+        patch = stego_img[top : top + ph, left : left + pw]
+        contrast = {}
+        with torch.inference_mode():
+            for dy in range(m):
+                for dx in range(m):
+                    padded = np.pad(patch, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(patch))
+                    out = _run_padded(self.model.reveal, [_to_tensor(padded)], m)[..., dy:, dx:]
+                    contrast[dy, dx] = float(out.clamp(0, 1).std())
+        best = max(contrast, key=contrast.get)
+        return best if contrast[best] > ALIGN_GAIN * contrast[0, 0] else (0, 0)
+
+    def reveal(self, stego, output: str | Path | None = None, force: bool = False, align: bool = True) -> np.ndarray:
+        """Reveal the secret of ``stego``; return it as uint8 (H, W, 3), and write it as PNG if asked.
+
+        ``align``: find the pixel grid first (see ``alignment``), so that a cropped stego still reveals.
+        """
         if self.part == "sender":
             raise ExypnoError("this model file is a sender (compressor + encoder): it cannot reveal")
         if output is not None:
             check_output(output, force)
         stego_img = read_image(stego)
+        dy, dx = self.alignment(stego_img) if align else (0, 0)
+        self.shift = (dy, dx)
+        if dy or dx:
+            stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
         with torch.inference_mode():
             revealed = _run_tiled(
                 self.model.reveal, [_to_tensor(stego_img)], self.model.multiple, self.model.config.secret_channels
             )
-        revealed_img = _to_image(revealed)
+        revealed_img = _to_image(revealed)[dy:, dx:]
         if output is not None:
             write_png(output, revealed_img, force)
         return revealed_img
@@ -147,3 +187,41 @@ def hide(cover, secret, output=None, model: str | Path = DEFAULT_MODEL, force: b
 
 def reveal(stego, output=None, model: str | Path = DEFAULT_MODEL, force: bool = False) -> np.ndarray:
     return load(model).reveal(stego, output, force)
+
+
+# --- sealing files (payload/seal.py) ------------------------------------------------------------------
+
+
+def seal(cover, file, passphrase: str, output: str | Path | None = None, robust: bool = False,
+         name: str | None = None, force: bool = False) -> np.ndarray:
+    """Seal ``file`` (a path, or bytes with ``name``) in ``cover``: compressed, encrypted, error-corrected.
+
+    Returns the stego as uint8 (H, W, 3), written as PNG to ``output`` if given. Raises ``ExypnoError`` (a
+    ``PayloadError``) when the file does not fit or would not decode back.
+    """
+    from .payload.seal import seal as _seal
+
+    if isinstance(file, (bytes, bytearray)):
+        data, name = bytes(file), name or "sealed.bin"
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise ExypnoError(f"{path}: no such file")
+        data, name = path.read_bytes(), name or path.name
+    stego, _ = _seal(cover, data, name, passphrase, output=output, mode="robust" if robust else "png", force=force)
+    return stego
+
+
+def unseal(stego, passphrase: str) -> tuple[str, bytes]:
+    """(original file name, bytes), exactly as sealed; ``ExypnoError`` says why not (wrong passphrase, nothing
+    sealed, damaged beyond repair)."""
+    from .payload.seal import unseal as _unseal
+
+    return _unseal(stego, passphrase)
+
+
+def capacity(cover) -> dict[str, dict]:
+    """Bytes a file may have (before compression) in each seal mode, and the net bits per pixel."""
+    from .payload.seal import capacity as _capacity
+
+    return _capacity(cover)

@@ -116,7 +116,8 @@ def cmd_train(args) -> int:
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale,
+        max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale, bits=args.bits,
+        cover_target=args.cover_target,
     )  # fmt: skip
     result = train(cfg, resume=args.resume, progress=not args.quiet)
     if result["rank"] == 0:  # under torchrun, one summary
@@ -125,8 +126,14 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate.report import evaluate_folders
+    from .evaluate.report import evaluate_attacks, evaluate_folders, pair_files
 
+    if args.attack:
+        if args.lsb:
+            raise ExypnoError("--attack evaluates a model; --lsb cannot be combined with it")
+        pairs = pair_files(Path(args.covers), Path(args.secrets))[: args.limit or None]
+        evaluate_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model, size=args.size, seed=args.seed)
+        return 0
     evaluate_folders(
         covers=Path(args.covers), secrets=Path(args.secrets), out=Path(args.out), model=args.model,
         size=args.size, lsb=args.lsb, limit=args.limit, force=args.force,
@@ -184,6 +191,86 @@ def cmd_detector(args) -> int:
     return 0
 
 
+PASSPHRASE_ENV = "EXYPNO_PASSPHRASE"
+
+
+def _passphrase(args, confirm: bool) -> str:
+    """--passphrase-file, else $EXYPNO_PASSPHRASE, else a prompt: never the command line (ps shows it)."""
+    import os
+
+    if args.passphrase_file:
+        path = Path(args.passphrase_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ExypnoError(f"{path}: cannot read the passphrase file ({getattr(e, 'strerror', None) or e})") from None
+        text = text.rstrip("\r\n")
+        if not text:
+            raise ExypnoError(f"{path}: the passphrase file is empty")
+        return text
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    if not sys.stdin.isatty():
+        raise ExypnoError(f"no passphrase: give --passphrase-file, set {PASSPHRASE_ENV}, or run in a terminal")
+    import getpass
+
+    first = getpass.getpass("passphrase: ")
+    if not first:
+        raise ExypnoError("the passphrase is empty")
+    if confirm and getpass.getpass("again: ") != first:
+        raise ExypnoError("the two passphrases differ")
+    return first
+
+
+def cmd_seal(args) -> int:
+    from .media.image import check_output
+    from .payload.seal import seal
+
+    check_output(args.output, args.force)
+    path = Path(args.file)
+    if not path.is_file():
+        raise ExypnoError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+    try:
+        data = path.read_bytes()  # an empty file is a file too: it seals and comes back empty
+    except OSError as e:
+        raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
+    passphrase = _passphrase(args, confirm=True)
+    _, info = seal(args.cover, data, path.name, passphrase, output=args.output,
+                   mode="robust" if args.robust else "png", force=args.force)
+    print(f"wrote {args.output}: {len(data):,} bytes sealed in {info['mode']} mode "
+          f"(cover PSNR {info['cover_psnr']:.2f} dB, Reed-Solomon parity {info['nsym']}/255)")
+    return 0
+
+
+def cmd_unseal(args) -> int:
+    from .media.files import check_input, write_bytes
+    from .payload.seal import unseal
+
+    check_input(args.stego)
+    out = Path(args.output) if args.output else None
+    if out is not None and not out.is_dir():
+        from .media.files import check_output
+
+        check_output(out, args.force)  # fail before the slow part
+    passphrase = _passphrase(args, confirm=False)
+    name, data = unseal(args.stego, passphrase)
+    safe = Path(name).name or "unsealed.bin"  # never a path from inside the stego
+    target = out / safe if out is not None and out.is_dir() else out or Path(safe)
+    write_bytes(target, data, args.force)
+    print(f"wrote {target}: {len(data):,} bytes (sealed as {name!r})")
+    return 0
+
+
+def cmd_capacity(args) -> int:
+    from .payload.seal import capacity
+
+    for mode, c in capacity(args.cover).items():
+        rh, rw = c["region"]
+        print(f"{mode:<7} {c['bytes']:>10,} bytes  ({c['net_bpp']:.3f} net bits per pixel; carrier {rw}x{rh} "
+              f"pixels{'' if mode == 'png' else ', survives a JPEG re-save at quality 90'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -238,7 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=12)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--alpha", type=float, default=1.0, help="weight of the cover MSE")
-    p.add_argument("--beta", type=float, default=0.75, help="weight of the secret MSE")
+    p.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss (MSE, or BCE with --bits)")
+    p.add_argument("--bits", type=int, default=0,
+                   help="train a bit-hiding model: the secret is this many planes of random bits (for seal)")
+    p.add_argument("--cover-target", type=float,
+                   help="steer alpha during training so that the cover PSNR settles at this many dB")
     p.add_argument("--noise", default="0.25",
                    help="a number: max std of the paper's Gaussian noise layer in 8-bit levels (default 0.25); "
                         "or noise layers drawn one per step, e.g. 'gaussian:2,jpeg:50-95,crop:0.5-1,"
@@ -301,6 +392,27 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("images", nargs="+")
     p.set_defaults(func=cmd_detector)
 
+    p = sub.add_parser("seal", help="seal any file in a cover image: compressed, encrypted, error-corrected")
+    p.add_argument("--cover", required=True, help="cover image")
+    p.add_argument("--file", required=True, help="the file to seal")
+    p.add_argument("-o", "--output", required=True, help="stego image (.png)")
+    p.add_argument("--robust", action="store_true", help="a lower rate that survives a JPEG re-save at quality 90")
+    p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(func=cmd_seal)
+
+    p = sub.add_parser("unseal", help="recover a sealed file, exactly, or say why not")
+    p.add_argument("stego")
+    p.add_argument("-o", "--output", help="output file, or a folder for the original name (default: the original "
+                                           "name, here)")
+    p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(func=cmd_unseal)
+
+    p = sub.add_parser("capacity", help="how many bytes a cover image can carry in each seal mode")
+    p.add_argument("cover")
+    p.set_defaults(func=cmd_capacity)
+
     p = sub.add_parser("evaluate", help="hide/reveal pairs through real PNG files; print PSNR/SSIM/MSE")
     p.add_argument("--covers", required=True)
     p.add_argument("--secrets", required=True)
@@ -308,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, help="scale and centre-crop every photo to SIZE x SIZE first")
     p.add_argument("--lsb", type=int, metavar="K", help="evaluate K-bit LSB hiding instead of a model")
     p.add_argument("--limit", type=int, help="at most this many pairs")
+    p.add_argument("--attack", nargs="?", const="default", metavar="LIST",
+                   help="distort the stego file before revealing: a list such as 'jpeg:90,gaussian:2,crop:0.5,"
+                        "resize:0.75,webp:90', or nothing for the standard list (JPEG 95/90/75/50, WebP 90, "
+                        "noise 1/2/4, crops 75%%/50%%, resize 75%%)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the attacks' randomness (crop offsets, noise)")
     p.add_argument("--force", action="store_true")
     _model_arg(p)
     p.set_defaults(func=cmd_evaluate)

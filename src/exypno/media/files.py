@@ -32,3 +32,21 @@ def check_output(path, force: bool) -> Path:
     if not os.access(parent, os.W_OK):
         raise ExypnoError(f"{parent}: folder is not writable")
     return path
+
+
+def write_bytes(path, data: bytes, force: bool = False) -> Path:
+    """Write ``data`` atomically: the file appears whole or not at all, never half-written."""
+    import tempfile
+
+    path = check_output(path, force)
+    fd, tmp = tempfile.mkstemp(prefix=".exypno-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ExypnoError(f"{path}: cannot write ({e.strerror or e})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -7,8 +7,7 @@ stego files, because any lossy format would destroy what was hidden.
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import warnings
 from pathlib import Path
 
@@ -75,17 +74,9 @@ def check_output(path: Path, force: bool, lossless: bool = True) -> Path:
 def write_png(path: Path, image: np.ndarray, force: bool = False) -> Path:
     """Write an (H, W, 3) uint8 array as an 8-bit PNG, atomically."""
     path = check_output(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "RGB").save(f, format="PNG")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise ExypnoError(f"{path}: cannot write ({e.strerror or e})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "RGB").save(buf, format="PNG")
+    return files.write_bytes(path, buf.getvalue(), force)
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -7,7 +7,7 @@ Layout before error correction (every field is ciphertext or random, nothing rea
 
 - The key is scrypt(passphrase, salt); header and body use two different nonces under it.
 - The header has a fixed size, so the body's length is only known, and checked, after decryption.
-- Compression: zlib or lzma, whichever is smaller, or none when neither helps (``method``).
+- Compression: zlib, lzma or zstd, whichever is smallest, or none when neither helps (``method``).
 - Error correction: Reed-Solomon RS(255, 255 - nsym) over the whole block, interleaved so that byte i of
   the channel belongs to codeword i mod n: a burst of damaged bytes is spread over many codewords.
 - Authenticated decryption is the judge of "exact": a file comes back bit for bit or not at all.
@@ -25,6 +25,9 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
+import zstandard
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -37,7 +40,9 @@ PREFIX = SALT + NONCE + HEADER
 BLOCK = 255  # Reed-Solomon codeword length (GF(256))
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 METHODS = {0: ("none", lambda b: b, lambda b: b), 1: ("zlib", lambda b: zlib.compress(b, 9), zlib.decompress),
-           2: ("lzma", lambda b: lzma.compress(b, preset=9), lzma.decompress)}
+           2: ("lzma", lambda b: lzma.compress(b, preset=9), lzma.decompress),
+           3: ("zstd", lambda b: zstandard.ZstdCompressor(level=19).compress(b),
+               lambda b: zstandard.ZstdDecompressor().decompress(b, max_output_size=1 << 31))}
 
 
 class PayloadError(ExypnoError):
@@ -92,7 +97,7 @@ def _compress(data: bytes) -> tuple[int, bytes]:
 
 def seal_bytes(data: bytes, name: str, passphrase: str, layout: Layout) -> bytes:
     """``layout.capacity`` bytes that carry ``data`` (and its file name), encrypted and error-corrected."""
-    name_bytes = os.path.basename(name).encode("utf-8")[:1024]
+    name_bytes = os.path.basename(name).encode("utf-8", errors="replace")[:1024]  # any str, even lone surrogates
     method, packed = _compress(data)
     plain = struct.pack(">H", len(name_bytes)) + name_bytes + struct.pack(">Q", len(data)) + packed
     room = layout.data_bytes - PREFIX - TAG
@@ -121,39 +126,52 @@ def _encode(frame: bytes, layout: Layout) -> bytes:
     return bytes(out)
 
 
-def _decode(blob: bytes, layout: Layout) -> tuple[bytes, int]:
-    """(frame, codewords that could not be corrected)."""
+def _codeword(blob: bytes, layout: Layout, i: int, codec) -> tuple[bytes, bool]:
+    """Data bytes of codeword ``i`` and whether it was (made) valid; uncorrectable words keep their data."""
     import reedsolo
 
-    n, k = layout.codewords, BLOCK - layout.nsym
+    word = bytearray(blob[i : layout.codewords * BLOCK : layout.codewords])
+    try:
+        return bytes(codec.decode(word)[0]), True
+    except reedsolo.ReedSolomonError:
+        return bytes(word[: BLOCK - layout.nsym]), False  # the tag will judge them
+
+
+def _decode(blob: bytes, layout: Layout, first: int = 0) -> tuple[bytes, int]:
+    """(frame from codeword ``first`` on, codewords that could not be corrected)."""
     codec = _codec(layout.nsym)
-    frame, failed = bytearray(), 0
-    for i in range(n):
-        word = bytearray(blob[i : n * BLOCK : n])
-        try:
-            frame += codec.decode(word)[0]
-        except reedsolo.ReedSolomonError:
-            failed += 1
-            frame += word[:k]  # keep the systematic bytes: the tag will judge them
-    return bytes(frame), failed
+    words = [_codeword(blob, layout, i, codec) for i in range(first, layout.codewords)]
+    return b"".join(w for w, _ in words), sum(not ok for _, ok in words)
+
+
+def _looks_sealed(blob: bytes, layout: Layout, sample: int = 8) -> bool:
+    """Do most of a few codewords decode? True for a damaged payload, false for random or foreign bytes."""
+    codec = _codec(layout.nsym)
+    picks = np.linspace(0, layout.codewords - 1, min(sample, layout.codewords)).astype(int)
+    return sum(_codeword(blob, layout, int(i), codec)[1] for i in picks) * 2 > len(picks)
 
 
 def unseal_bytes(blob: bytes, passphrase: str, layout: Layout) -> tuple[str, bytes]:
-    """(file name, file bytes), exactly as sealed, or a ``PayloadError`` saying why not."""
+    """(file name, file bytes), exactly as sealed, or a ``PayloadError`` saying why not.
+
+    The fixed-size header lives in codeword 0, so a wrong passphrase or an empty cover is found after one
+    codeword and one key derivation, not after decoding the whole carrier.
+    """
     if len(blob) < layout.capacity or layout.codewords == 0:
         raise PayloadError("the carrier is too small to hold a sealed file")
-    frame, failed = _decode(blob[: layout.capacity], layout)
-    salt, nonce = frame[:SALT], frame[SALT : SALT + NONCE]
+    blob = blob[: layout.capacity]
+    head, head_ok = _codeword(blob, layout, 0, _codec(layout.nsym))
+    salt, nonce = head[:SALT], head[SALT : SALT + NONCE]
     n_head, n_body = _nonces(nonce)
     aead = AESGCM(_key(passphrase, salt))
-    damaged = failed > 0
     try:
-        length, method = struct.unpack(">IB3x", aead.decrypt(n_head, frame[SALT + NONCE : PREFIX], b"exypno-header"))
+        length, method = struct.unpack(">IB3x", aead.decrypt(n_head, head[SALT + NONCE : PREFIX], b"exypno-header"))
     except InvalidTag:
-        if failed * 2 < layout.codewords and damaged:
-            raise PayloadError(f"the sealed file is damaged beyond repair ({failed} of {layout.codewords} "
-                               "blocks could not be corrected)") from None
+        if not head_ok and _looks_sealed(blob, layout):
+            raise PayloadError("the sealed file is damaged beyond repair (its header could not be corrected)") from None
         raise PayloadError("no sealed file for this passphrase (wrong passphrase, or nothing sealed here)") from None
+    rest, failed = _decode(blob, layout, first=1)
+    frame = head + rest
     if method not in METHODS or PREFIX + length + TAG > len(frame):
         raise PayloadError("the sealed file's header is inconsistent")
     try:

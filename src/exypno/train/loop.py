@@ -61,6 +61,8 @@ class TrainConfig:
     threads: int | None = None
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
+    bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
+    cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     extra: dict = field(default_factory=dict)
 
     def net_config(self):
@@ -72,6 +74,8 @@ class TrainConfig:
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels))
                      if v is not None}
+        if self.bits:
+            overrides["secret_channels"] = self.bits
         return type(base)(**{**asdict(base), **overrides})
 
 
@@ -118,6 +122,32 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
         "cover_psnr_worst": float(psnr_from_mse(cov).min()),
         "secret_psnr_worst": float(psnr_from_mse(sec).min()),
     }
+
+
+def _evaluate_bits(model: StegoModel, covers: torch.Tensor, bits: torch.Tensor, device, chunk: int = 16) -> dict:
+    """Cover PSNR on the 8-bit stego, and the bit error rate of the decoder's hard decisions on it."""
+    model.eval()
+    cov_mse, errors = [], []
+    with torch.no_grad():
+        for i in range(0, len(covers), chunk):
+            c, b = covers[i : i + chunk].to(device), bits[i : i + chunk].to(device)
+            stego = torch.round(model.hide(c, b).clamp(0, 1) * 255) / 255
+            logits = model.reveal(stego)
+            cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
+            errors.append(((logits > 0).float() != b).float().mean(dim=(1, 2, 3)).cpu())
+    model.train()
+    cov = torch.cat(cov_mse).numpy()
+    err = torch.cat(errors).numpy()
+    return {
+        "cover_psnr": float(psnr_from_mse(cov).mean()),
+        "cover_psnr_worst": float(psnr_from_mse(cov).min()),
+        "bit_error_rate": float(err.mean()),
+        "bit_error_rate_worst": float(err.max()),
+    }
+
+
+def random_bits(shape, generator: torch.Generator | None = None) -> torch.Tensor:
+    return torch.randint(0, 2, shape, generator=generator).float()
 
 
 def parameter_digest(model: nn.Module) -> str:
@@ -172,6 +202,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     if ctx.main:
         val_photos = [p for p in (load_rgb(f) for f in val_files) if min(p.shape[:2]) >= cfg.val_crop]
         val_covers, val_secrets = fixed_pairs(val_photos, cfg.val_crop, cfg.val_pairs)
+        if cfg.bits:
+            val_secrets = random_bits((len(val_covers), cfg.bits, cfg.val_crop, cfg.val_crop),
+                                      torch.Generator().manual_seed(4321))
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
     model = StegoModel(cfg.net_config()).to(ctx.device)
@@ -184,7 +217,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=0.5, patience=3, min_lr=cfg.min_lr
     )
-    meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg), "world_size": ctx.world}
+    meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg), "world_size": ctx.world,
+            "alpha": cfg.alpha}
     if resume:
         meta, numpy_states, torch_states = load_checkpoint(
             ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, device=ctx.device
@@ -215,18 +249,31 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     try:
         for step in range(start_step + 1, cfg.steps + 1):
             cover, secret = (t.to(ctx.device) for t in sampler.batch(rng, cfg.batch))
+            if cfg.bits:
+                secret = random_bits((cfg.batch, cfg.bits, *cover.shape[-2:])).to(ctx.device)
             stego, revealed, target = channel(cover, secret)
             cover_loss = F.mse_loss(stego, cover)
-            secret_loss = F.mse_loss(revealed, target)
-            loss = cfg.alpha * cover_loss + cfg.beta * secret_loss
+            if cfg.bits:  # the decoder's output is a logit per bit
+                secret_loss = F.binary_cross_entropy_with_logits(revealed, target)
+            else:
+                secret_loss = F.mse_loss(revealed, target)
+            alpha = meta.get("alpha", cfg.alpha)
+            loss = alpha * cover_loss + cfg.beta * secret_loss
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if not math.isfinite(loss.item()):
                 raise RuntimeError(f"loss is {loss.item()} at step {step}")
+            cover_db = float(psnr_from_mse(cover_loss.item() * 255**2))
+            if cfg.cover_target is not None:
+                # Dual ascent on "cover PSNR >= target": more weight on the cover while it is below, less above.
+                # Every rank sees its own batch, so rank 0's value is shared to keep the losses identical.
+                step_alpha = alpha * math.exp(0.02 * max(-5.0, min(5.0, cfg.cover_target - cover_db)))
+                meta["alpha"] = ctx.share(min(1e7, max(1e-3, step_alpha)))
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.2e}", cover=f"{psnr_from_mse(cover_loss.item() * 255**2):.1f}",
-                            secret=f"{psnr_from_mse(secret_loss.item() * 255**2):.1f}", refresh=False)
+            shown = ({"bce": f"{secret_loss.item():.3f}"} if cfg.bits else
+                     {"secret": f"{psnr_from_mse(secret_loss.item() * 255**2):.1f}"})
+            bar.set_postfix(loss=f"{loss.item():.2e}", cover=f"{cover_db:.1f}", **shown, refresh=False)
 
             elapsed = seconds0 + time.time() - t0
             out_of_time = stop["asked"] or (cfg.max_minutes is not None and time.time() - t0 > cfg.max_minutes * 60)
@@ -236,7 +283,12 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             numpy_states = ctx.gather(rng.bit_generator.state)
             torch_states = ctx.gather(torch.get_rng_state())
             val_loss = None
-            if ctx.main:
+            if ctx.main and cfg.bits:
+                figures = _evaluate_bits(model, val_covers, val_secrets, ctx.device)
+                # Fewest bit errors, with a cover under its target counted as worse.
+                short = max(0.0, (cfg.cover_target or 0.0) - figures["cover_psnr"])
+                val_loss = figures["bit_error_rate"] + 0.01 * short
+            elif ctx.main:
                 figures = _evaluate(model, val_covers, val_secrets, ctx.device)
                 # Plateau on the training objective, measured on validation in 8-bit.
                 val_loss = cfg.alpha * 10 ** (-figures["cover_psnr"] / 10) + cfg.beta * 10 ** (
@@ -246,7 +298,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             scheduler.step(val_loss)
             if ctx.main:
                 last = {"step": step, "seconds": round(elapsed, 1), "lr": optimizer.param_groups[0]["lr"],
-                        "samples": step * cfg.batch * ctx.world, "val_loss": val_loss, **figures}
+                        "alpha": meta.get("alpha", cfg.alpha), "samples": step * cfg.batch * ctx.world,
+                        "val_loss": val_loss, **figures}
                 log.write(json.dumps(last) + "\n")
                 log.flush()
                 meta.update(step=step, seconds=elapsed)
@@ -255,8 +308,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
                     save_model(model, out / "best.safetensors", card={"training": last})
                 save_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler,
                                 numpy_states=numpy_states, torch_states=torch_states, meta=meta)
-                bar.write(f"step {step}: cover {figures['cover_psnr']:.2f} dB, secret "
-                          f"{figures['secret_psnr']:.2f} dB, lr {last['lr']:.1e}")
+                what = (f"bit errors {figures['bit_error_rate']:.2e}" if cfg.bits
+                        else f"secret {figures['secret_psnr']:.2f} dB")
+                bar.write(f"step {step}: cover {figures['cover_psnr']:.2f} dB, {what}, lr {last['lr']:.1e}")
             if out_of_time:
                 break
     finally:

@@ -45,7 +45,7 @@ def iter_rcc(blob: bytes) -> Iterator[tuple[str, bytes]]:
             raw = zlib.decompress(raw[4:])
         elif flags & COMPRESSED_ZSTD:
             try:
-                import zstandard  # only bundles built with zstd need it: pip install 'exypno[media]'
+                import zstandard
             except ImportError:
                 raise ValueError(f"{path}: zstd-compressed; install zstandard (pip install 'exypno[media]')") from None
 

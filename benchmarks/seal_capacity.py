@@ -1,0 +1,161 @@
+"""Sealed files in 512x512 covers never trained on: bytes carried exactly, cover quality, success rate.
+
+    bash scripts/install-heldout     # once: 30 KDE Plasma wallpapers (photos and renders) -> data/heldout
+    .venv/bin/python benchmarks/seal_capacity.py [--covers data/heldout] [--modes png robust] [--limit N]
+
+For each mode and each cover: a file of random bytes (incompressible) as large as ``exypno capacity`` says,
+sealed with a fresh passphrase, written as PNG, read back and unsealed. Success means the exact bytes
+and name come back; a seal that the sender refuses (it did not decode back) is a failure too.
+Robust mode is also re-saved as JPEG at quality 90 and 75 before unsealing. Then, on each stego:
+a wrong passphrase, and unsealing the plain cover, must both be reported as "no sealed file".
+Prints a table and writes benchmarks/results/seal_capacity.json.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from exypno.errors import ExypnoError
+from exypno.evaluate.heldout import wallpaper_covers
+from exypno.evaluate.metrics import ssim_8bit as ssim
+from exypno.media.image import read_image
+from exypno.payload.seal import load_mode, seal, unseal
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = [  # SteganoGAN (Zhang et al. 2019), for scale; not run here
+    ("SteganoGAN dense, published", "4.40 bpp (RS-bpp claim)"),
+    ("SteganoGAN, measured by issue #3", "0.01-0.02 net bpp"),
+]
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def _ok(image, passphrase: str, name: str, data: bytes) -> bool:
+    try:
+        return unseal(image, passphrase) == (name, data)
+    except ExypnoError:
+        return False
+
+
+def _reported_as_nothing(image, passphrase: str) -> bool:
+    try:
+        unseal(image, passphrase)
+    except ExypnoError as e:
+        return "no sealed file" in str(e)
+    return False
+
+
+def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool) -> dict:
+    sm = load_mode(mode)
+    rows = []
+    for i, (cname, cover) in enumerate(covers.items()):
+        h, w = cover.shape[:2]
+        data = os.urandom(sm.capacity(h, w))
+        passphrase = secrets.token_urlsafe(12)
+        out = tmp / f"{mode}-{cname}.png"
+        t0 = time.time()
+        try:
+            seal(cover, data, f"{cname}.bin", passphrase, output=out, mode=mode, force=True)
+            sealed = True
+        except ExypnoError as e:
+            sealed, err = False, str(e)
+        t_seal = time.time() - t0
+        row = {"cover": cname, "bytes": len(data), "sealed": sealed, "seal_s": round(t_seal, 2)}
+        if sealed:
+            stego = read_image(out)  # the real PNG round trip
+            t0 = time.time()
+            row["ok"] = _ok(stego, passphrase, f"{cname}.bin", data)
+            row["unseal_s"] = round(time.time() - t0, 2)
+            diff = stego.astype(np.float64) - cover
+            row["cover_psnr"] = float(10 * np.log10(255**2 / max(np.mean(diff**2), 1e-12)))
+            row["cover_ssim"] = float(ssim(cover, stego))
+            row["wrong_passphrase_reported"] = _reported_as_nothing(stego, passphrase + "x")
+            if mode == "robust":
+                for q in (90, 75):
+                    row[f"jpeg{q}_ok"] = _ok(_jpeg(stego, q), passphrase, f"{cname}.bin", data)
+        else:
+            row.update(ok=False, error=err)
+        row["plain_cover_reported"] = _reported_as_nothing(cover, passphrase)
+        rows.append(row)
+        if not quiet:
+            print(f"  {mode} {i + 1}/{len(covers)} {cname}: {row}", flush=True)
+    done = [r for r in rows if r["sealed"]]
+    n = len(rows)
+    summary = {
+        "mode": mode,
+        "covers": n,
+        "net_bytes": sm.capacity(512, 512),
+        "net_bpp": sm.capacity(512, 512) * 8 / 512**2,
+        "success": sum(r["ok"] for r in rows) / n,
+        "cover_psnr_mean": float(np.mean([r["cover_psnr"] for r in done])) if done else None,
+        "cover_psnr_worst": float(np.min([r["cover_psnr"] for r in done])) if done else None,
+        "cover_ssim_mean": float(np.mean([r["cover_ssim"] for r in done])) if done else None,
+        "seal_s_mean": float(np.mean([r["seal_s"] for r in rows])),
+        "unseal_s_mean": float(np.mean([r["unseal_s"] for r in done])) if done else None,
+        "wrong_passphrase_reported": sum(r.get("wrong_passphrase_reported", False) for r in done) / max(1, len(done)),
+        "plain_cover_reported": sum(r["plain_cover_reported"] for r in rows) / n,
+    }
+    if mode == "robust":
+        for q in (90, 75):
+            summary[f"jpeg{q}_success"] = sum(r.get(f"jpeg{q}_ok", False) for r in rows) / n
+    return {"summary": summary, "rows": rows}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--covers", type=Path, default=ROOT / "data" / "heldout")
+    ap.add_argument("--modes", nargs="+", default=["png", "robust"])
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--limit", type=int, help="at most this many covers")
+    ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "seal_capacity.json")
+    args = ap.parse_args()
+    if not args.covers.is_dir():
+        raise SystemExit(f"{args.covers}: no covers; run scripts/install-heldout first")
+    covers = wallpaper_covers(args.covers, args.size)
+    if args.limit:
+        covers = dict(list(covers.items())[: args.limit])
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in args.modes:
+            results[mode] = run_mode(mode, covers, Path(tmp), args.quiet)
+
+    print(f"\n{args.size}x{args.size} covers from {args.covers.name} ({len(covers)}), random files of the stated size")
+    print(f"{'mode':<8}{'net bytes':>10}{'net bpp':>9}{'success':>9}{'PSNR':>8}{'worst':>8}{'SSIM':>7}"
+          f"{'JPEG90':>8}{'JPEG75':>8}{'seal s':>8}{'unseal s':>9}{'wrong pw':>9}{'no payload':>11}")
+    for mode, r in results.items():
+        s = r["summary"]
+
+        def f(v, spec):
+            return format(v, spec) if v is not None else "-"
+
+        print(f"{mode:<8}{s['net_bytes']:>10,}{s['net_bpp']:>9.3f}{s['success']:>9.0%}{f(s['cover_psnr_mean'], '>8.2f')}"
+              f"{f(s['cover_psnr_worst'], '>8.2f')}{f(s['cover_ssim_mean'], '>7.3f')}"
+              f"{f(s.get('jpeg90_success'), '>8.0%')}{f(s.get('jpeg75_success'), '>8.0%')}"
+              f"{s['seal_s_mean']:>8.1f}{f(s['unseal_s_mean'], '>9.1f')}{s['wrong_passphrase_reported']:>9.0%}"
+              f"{s['plain_cover_reported']:>11.0%}")
+    for name, value in REFERENCE:
+        print(f"{name:<40}{value}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"size": args.size, "covers": str(args.covers.name), "reference": REFERENCE,
+                                    "results": results}, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
