@@ -25,7 +25,7 @@ DATA = ("Photos of the Debian packages endless-sky-data (273), gcompris-qt-data 
 FLAGS = [("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
-         ("val_every", "--val-every"), ("bits", "--bits"), ("cover_target", "--cover-target")]
+         ("val_every", "--val-every"), ("bits", "--bits"), ("cover_target", "--cover-target"), ("alpha_rate", "--alpha-rate")]
 
 
 def command_of(cfg: dict) -> str:
@@ -59,8 +59,9 @@ def main() -> int:
     ap.add_argument("run", type=Path)
     ap.add_argument("--name", default="default")
     ap.add_argument("--figures", type=Path, help="benchmark JSON whose 'figures' go into the card")
-    ap.add_argument("--seal", help="a bit-hiding model's seal spec (JSON), e.g. "
-                                   "'{\"mode\": \"png\", \"repeat\": 1, \"nsym\": [96, 64, 32]}'")
+    ap.add_argument("--seal", help="a bit-hiding model's seal modes (JSON), e.g. '{\"png\": {\"repeat\": 1, "
+                                   "\"nsym\": [96, 64]}, \"robust\": {\"repeat\": 32, \"nsym\": [64], "
+                                   "\"jpeg_quality\": 90}}'")
     args = ap.parse_args()
     meta = read_meta(args.run / "checkpoint.safetensors")
     model, best_card = load_model(args.run / "best.safetensors")
@@ -73,7 +74,7 @@ def main() -> int:
         "name": args.name,
         "purpose": ("Hide an RGB image in an RGB image of the same size; the stego is an 8-bit PNG." if not args.seal
                     else f"Carry {cfg['bits']} planes of bits in an RGB image, for 'exypno seal' "
-                         f"({json.loads(args.seal)['mode']} mode)."),
+                         f"(modes: {', '.join(json.loads(args.seal))})."),
         "preset": cfg["preset"],
         "data": DATA,
         "command": " && ".join(h["command"] for h in history),

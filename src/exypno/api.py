@@ -136,13 +136,14 @@ class Stego:
         ph, pw = min(h, ALIGN_PATCH), min(w, ALIGN_PATCH)
         top, left = (h - ph) // 2 // m * m, (w - pw) // 2 // m * m  # on the grid, so the shift holds for all
         patch = stego_img[top : top + ph, left : left + pw]
-        contrast = {}
+        # All m*m shifts in one batch (one big convolution is cheaper than m*m small ones on a CPU).
+        mode = _pad_mode(patch)
+        shifts = [(dy, dx) for dy in range(m) for dx in range(m)]
+        batch = np.stack([np.pad(patch, ((dy, m - 1 - dy), (dx, m - 1 - dx), (0, 0)), mode=mode) for dy, dx in shifts])
+        x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0)
         with torch.inference_mode():
-            for dy in range(m):
-                for dx in range(m):
-                    padded = np.pad(patch, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(patch))
-                    out = _run_padded(self.model.reveal, [_to_tensor(padded)], m)[..., dy:, dx:]
-                    contrast[dy, dx] = float(out.clamp(0, 1).std())
+            out = _run_padded(self.model.reveal, [x], m).clamp(0, 1)
+        contrast = {(dy, dx): float(out[i, :, dy : dy + ph, dx : dx + pw].std()) for i, (dy, dx) in enumerate(shifts)}
         best = max(contrast, key=contrast.get)
         return best if contrast[best] > ALIGN_GAIN * contrast[0, 0] else (0, 0)
 
@@ -192,8 +193,8 @@ def reveal(stego, output=None, model: str | Path = DEFAULT_MODEL, force: bool = 
 # --- sealing files (payload/seal.py) ------------------------------------------------------------------
 
 
-def seal(cover, file, passphrase: str, output: str | Path | None = None, robust: bool = False,
-         name: str | None = None, force: bool = False) -> np.ndarray:
+def seal(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
+         force: bool = False) -> np.ndarray:
     """Seal ``file`` (a path, or bytes with ``name``) in ``cover``: compressed, encrypted, error-corrected.
 
     Returns the stego as uint8 (H, W, 3), written as PNG to ``output`` if given. Raises ``ExypnoError`` (a
@@ -208,7 +209,7 @@ def seal(cover, file, passphrase: str, output: str | Path | None = None, robust:
         if not path.is_file():
             raise ExypnoError(f"{path}: no such file")
         data, name = path.read_bytes(), name or path.name
-    stego, _ = _seal(cover, data, name, passphrase, output=output, mode="robust" if robust else "png", force=force)
+    stego, _ = _seal(cover, data, name, passphrase, output=output, force=force)
     return stego
 
 

@@ -117,7 +117,7 @@ def cmd_train(args) -> int:
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale, bits=args.bits,
-        cover_target=args.cover_target,
+        cover_target=args.cover_target, alpha_rate=args.alpha_rate,
     )  # fmt: skip
     result = train(cfg, resume=args.resume, progress=not args.quiet)
     if result["rank"] == 0:  # under torchrun, one summary
@@ -235,8 +235,7 @@ def cmd_seal(args) -> int:
     except OSError as e:
         raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
     passphrase = _passphrase(args, confirm=True)
-    _, info = seal(args.cover, data, path.name, passphrase, output=args.output,
-                   mode="robust" if args.robust else "png", force=args.force)
+    _, info = seal(args.cover, data, path.name, passphrase, output=args.output, force=args.force)
     print(f"wrote {args.output}: {len(data):,} bytes sealed in {info['mode']} mode "
           f"(cover PSNR {info['cover_psnr']:.2f} dB, Reed-Solomon parity {info['nsym']}/255)")
     return 0
@@ -266,8 +265,9 @@ def cmd_capacity(args) -> int:
 
     for mode, c in capacity(args.cover).items():
         rh, rw = c["region"]
-        print(f"{mode:<7} {c['bytes']:>10,} bytes  ({c['net_bpp']:.3f} net bits per pixel; carrier {rw}x{rh} "
-              f"pixels{'' if mode == 'png' else ', survives a JPEG re-save at quality 90'})")
+        print(f"{mode:<7} {c['bytes']:>10,} bytes for the file and its name, before compression "
+              f"({c['net_bpp']:.3f} net bits per pixel; carrier {rw}x{rh} pixels). The stego must stay a PNG: "
+              "no JPEG-robust mode is trained yet.")
     return 0
 
 
@@ -330,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train a bit-hiding model: the secret is this many planes of random bits (for seal)")
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
+    p.add_argument("--alpha-rate", type=float, default=0.02,
+                   help="with --cover-target: change of log(alpha) per step and per dB off the target")
     p.add_argument("--noise", default="0.25",
                    help="a number: max std of the paper's Gaussian noise layer in 8-bit levels (default 0.25); "
                         "or noise layers drawn one per step, e.g. 'gaussian:2,jpeg:50-95,crop:0.5-1,"
@@ -396,7 +398,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cover", required=True, help="cover image")
     p.add_argument("--file", required=True, help="the file to seal")
     p.add_argument("-o", "--output", required=True, help="stego image (.png)")
-    p.add_argument("--robust", action="store_true", help="a lower rate that survives a JPEG re-save at quality 90")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(func=cmd_seal)

@@ -7,10 +7,9 @@ pseudo-random permutation, so that:
 - without the passphrase nobody knows which slots matter, and the unused slots carry random bits;
 - damage in one region (a crop border, a scratch) lands on bits of many different codewords.
 
-``embed`` runs the sender's networks, then refines the stego against the decoder (as in Fixed Neural
-Network Steganography, Kishore et al. 2021): a few steps of gradient descent on the 8-bit stego until every
-used slot decodes with a margin, optionally through a real JPEG re-save. The sender checks the final 8-bit
-stego with the receiver's own decoder, so what it writes is known to decode.
+``embed`` runs the sender's networks, then, where the decoder would misread too many bits, refines the
+stego against the decoder (as in Fixed Neural Network Steganography, Kishore et al. 2021): steps of
+gradient descent on the 8-bit stego until what it decodes is acceptable (``accept``).
 """
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ import torch.nn.functional as F
 
 from ..nets.layers import quantize_8bit
 from ..nets.models import StegoModel
-from ..nets.noise import Jpeg
 
 
 def keyed_order(n: int, passphrase: str) -> np.ndarray:
@@ -40,8 +38,7 @@ def keyed_order(n: int, passphrase: str) -> np.ndarray:
 class BitCarrier:
     model: StegoModel
     repeat: int = 1  # slots per coded bit; the receiver sums their logits
-    margin: float = 2.0  # |logit| every used slot must reach before the sender stops refining
-    jpeg_quality: int | None = None  # refine and check through a JPEG re-save at this quality
+    margin: float = 2.0  # |vote| the refinement aims for on every payload bit
 
     @property
     def planes(self) -> int:
@@ -88,11 +85,10 @@ class BitCarrier:
             start = quantize_8bit(self.model.hide(c, target))
         delta = (start - c).clone().requires_grad_(True)
         opt = torch.optim.Adam([delta], lr=0.4 / 255)
-        jpeg = Jpeg(self.jpeg_quality, self.jpeg_quality) if self.jpeg_quality else None
         info = {}
         for step in range(steps + 1):
             x = quantize_8bit(c + delta)
-            views = [x] if jpeg is None else [x, jpeg(x, c)]
+            views = [x]
             # Hinge on each bit's summed logit; only the payload's bits count, the filler slots do not.
             votes = [self.model.reveal(v).reshape(-1)[index].reshape(len(bits), self.repeat).sum(1) for v in views]
             short = [F.relu(self.margin - sign * v) for v in votes]
@@ -118,7 +114,7 @@ class BitCarrier:
         """The decoder's logit for every slot, flattened in slot order."""
         h, w = stego.shape[:2]
         rh, rw = self.region(h, w)
-        x = torch.from_numpy(np.ascontiguousarray(stego[:rh, :rw])).permute(2, 0, 1)[None].float() / 255
+        x = torch.from_numpy(np.array(stego[:rh, :rw])).permute(2, 0, 1)[None].float() / 255
         with torch.inference_mode():
             return self.model.reveal(x).reshape(-1).numpy()
 

@@ -66,7 +66,8 @@ class Layout:
 
     @property
     def max_file_bytes(self) -> int:
-        """Largest body (compressed file + name) that fits; the file itself may be larger if it compresses."""
+        """Largest file + name (bytes of its UTF-8 base name) that fits uncompressed; a file that compresses
+        may be larger."""
         return max(0, self.data_bytes - PREFIX - TAG - 2 - 8)
 
 

@@ -1,27 +1,24 @@
 """Seal any file inside an image, and get it back bit for bit: ``seal``, ``unseal``, ``capacity``.
 
 file -> container (compress, encrypt, Reed-Solomon; container.py) -> bits -> keyed slots -> bit-hiding
-model (carrier.py) -> 8-bit PNG. A *mode* is a bit-hiding model file whose card says how to use it:
+model (carrier.py) -> 8-bit PNG. A bit-hiding model's card names the *modes* it serves and how, e.g.
 
-    "seal": {"mode": "png", "repeat": 1, "nsym": [96, 64, 32], "jpeg_quality": null}
+    "seal": {"png": {"repeat": 4, "nsym": [96, 64]}}
 
-- ``repeat``: slots per coded bit (the robust mode spends many slots on each bit);
+- ``repeat``: slots per coded bit; the receiver sums their logits (soft majority vote);
 - ``nsym``: the Reed-Solomon parity ladder, strongest first. ``seal`` takes the strongest that fits the
-  file, so a small file gets more protection than it strictly needs; ``unseal`` tries each in turn;
-- ``jpeg_quality``: the sender refines and checks the stego through a JPEG re-save at this quality.
+  file, so a small file gets more protection than it strictly needs; ``unseal`` tries each in turn.
 
-The sender decodes its own 8-bit stego (and, in robust mode, its JPEG re-save) before writing anything:
-a file that would not come back is refused, never written.
+The sender decodes its own 8-bit stego before writing anything: a file that would not come back is
+refused, never written.
 """
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..errors import ExypnoError
 from ..media.image import check_output, read_image, write_png
@@ -29,7 +26,8 @@ from ..nets.files import load_model
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, unseal_bytes
 
-MODES = {"png": "seal", "robust": "seal-robust"}  # mode -> shipped model name
+MODELS = {"png": "seal"}  # each mode's shipped bit-hiding model (a JPEG-robust mode is not trained yet)
+MODES = tuple(MODELS)
 MAX_SIDE = 1024  # the carrier is the top-left MAX_SIDE x MAX_SIDE at most: bounded time and memory
 
 
@@ -40,16 +38,18 @@ class SealMode:
     nsyms: tuple[int, ...]
 
     @classmethod
-    def load(cls, name_or_path: str | Path) -> "SealMode":
-        from ..api import model_path
-
-        path = model_path(MODES.get(str(name_or_path), name_or_path))
-        model, card = load_model(path)
-        spec = card.get("seal")
-        if not isinstance(spec, dict) or getattr(model, "part", "full") != "full":
+    def load(cls, mode: str, model: str | Path | None = None) -> "SealMode":
+        if mode not in MODELS and model is None:
+            raise ExypnoError(f"unknown seal mode {mode!r} (modes: {', '.join(MODES)})")
+        net, card, path = _load_net(model or MODELS[mode])
+        specs = card.get("seal")
+        if not isinstance(specs, dict) or getattr(net, "part", "full") != "full":
             raise ExypnoError(f"{path}: not a bit-hiding model for sealing files")
-        carrier = BitCarrier(model, repeat=int(spec.get("repeat", 1)), jpeg_quality=spec.get("jpeg_quality"))
-        return cls(str(spec.get("mode", path.stem)), carrier, tuple(sorted(spec.get("nsym", [32]), reverse=True)))
+        spec = specs.get(mode)
+        if not isinstance(spec, dict):
+            raise ExypnoError(f"{path}: has no seal mode {mode!r} (it has: {', '.join(specs)})")
+        carrier = BitCarrier(net, repeat=int(spec.get("repeat", 1)))
+        return cls(mode, carrier, tuple(sorted(spec.get("nsym", [32]), reverse=True)))
 
     def region(self, h: int, w: int) -> tuple[int, int]:
         return self.carrier.region(min(h, MAX_SIDE), min(w, MAX_SIDE))
@@ -68,23 +68,35 @@ class SealMode:
         return keyed_order(self.carrier.slots(rh, rw), passphrase)
 
 
-_LOADED: dict[str, SealMode] = {}
+_NETS: dict[str, tuple] = {}
+_LOADED: dict[tuple[str, str], SealMode] = {}
 
 
-def load_mode(name: str | Path) -> SealMode:
-    key = str(name)
+def _load_net(model: str | Path):
+    from ..api import model_path
+
+    path = model_path(model)
+    key = str(path.resolve())
+    if key not in _NETS:
+        net, card = load_model(path)
+        _NETS[key] = (net, card, path)
+    return _NETS[key]
+
+
+def load_mode(mode: str, model: str | Path | None = None) -> SealMode:
+    key = (mode, str(model))
     if key not in _LOADED:
-        _LOADED[key] = SealMode.load(name)
+        _LOADED[key] = SealMode.load(mode, model)
     return _LOADED[key]
 
 
-def capacity(cover, modes=("png", "robust")) -> dict[str, dict]:
+def capacity(cover, modes=MODES, model: str | Path | None = None) -> dict[str, dict]:
     """For each mode: bytes a file may have (before compression) and net bits per cover pixel."""
     img = read_image(cover)
     h, w = img.shape[:2]
     out = {}
     for m in modes:
-        mode = load_mode(m)
+        mode = load_mode(m, model)
         n = mode.capacity(h, w)
         out[mode.name] = {"bytes": n, "net_bpp": n * 8 / (h * w), "region": mode.region(h, w)}
     return out
@@ -103,13 +115,6 @@ def within_ecc(wrong_bits: np.ndarray, layout: Layout) -> bool:
     another machine may see a logit near zero fall the other way)."""
     limit = layout.nsym // 2 - max(1, layout.nsym // 8)
     return bool(codeword_errors(wrong_bits, layout).max(initial=0) <= limit)
-
-
-def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="JPEG", quality=quality)
-    buf.seek(0)
-    return np.asarray(Image.open(buf).convert("RGB"))
 
 
 def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=None) -> tuple[str, bytes]:
@@ -133,13 +138,13 @@ def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=Non
 
 
 def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
-         force: bool = False, steps: int = 60) -> tuple[np.ndarray, dict]:
+         force: bool = False, steps: int = 60, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
     """The stego image (uint8) carrying ``data`` (named ``name``); written as PNG to ``output`` if given."""
     if output is not None:
         check_output(output, force)
     img = read_image(cover)
     h, w = img.shape[:2]
-    sm = load_mode(mode)
+    sm = load_mode(mode, model)
     layouts = [lay for lay in sm.layouts(h, w) if lay.codewords > 0]
     if not layouts:
         raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
@@ -158,16 +163,14 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
                                     accept=lambda wrong: within_ecc(wrong, layout))
     stego = img.copy()
     stego[:rh, :rw] = region
-    # The receiver's view: the exact 8-bit stego, and in robust mode its JPEG re-save too.
-    checks = [stego] + ([_jpeg(stego, sm.carrier.jpeg_quality)] if sm.carrier.jpeg_quality else [])
-    for view in checks:
-        try:
-            got = _unseal_with(sm, view, passphrase, [layout])
-        except PayloadError:
-            got = None
-        if got != (os.path.basename(name), data):
-            raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
-                               "back); try a smaller file or a larger, more detailed cover")
+    # The receiver's view: the exact 8-bit stego, decoded by the receiver's code path.
+    try:
+        got = _unseal_with(sm, stego, passphrase, [layout])
+    except PayloadError:
+        got = None
+    if got != (os.path.basename(name), data):
+        raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
+                           "back); try a smaller file or a larger, more detailed cover")
     mse = float(np.mean((stego.astype(np.float64) - img) ** 2))
     info.update(mode=sm.name, nsym=layout.nsym, carrier_bytes=layout.capacity,
                 cover_psnr=float(10 * np.log10(255**2 / mse)) if mse else float("inf"))
@@ -176,13 +179,13 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     return stego, info
 
 
-def unseal(stego, passphrase: str, modes=("png", "robust")) -> tuple[str, bytes]:
+def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None) -> tuple[str, bytes]:
     """(original file name, bytes), exactly as sealed, trying each mode; ``PayloadError`` says why not."""
     img = read_image(stego)
     failure = None
     for m in modes:
         try:
-            return _unseal_with(load_mode(m), img, passphrase)
+            return _unseal_with(load_mode(m, model), img, passphrase)
         except PayloadError as e:
             if failure is None or "damaged" in str(e):
                 failure = e

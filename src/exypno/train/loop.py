@@ -63,6 +63,7 @@ class TrainConfig:
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
+    alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
     extra: dict = field(default_factory=dict)
 
     def net_config(self):
@@ -268,7 +269,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             if cfg.cover_target is not None:
                 # Dual ascent on "cover PSNR >= target": more weight on the cover while it is below, less above.
                 # Every rank sees its own batch, so rank 0's value is shared to keep the losses identical.
-                step_alpha = alpha * math.exp(0.02 * max(-5.0, min(5.0, cfg.cover_target - cover_db)))
+                step_alpha = alpha * math.exp(cfg.alpha_rate * max(-5.0, min(5.0, cfg.cover_target - cover_db)))
                 meta["alpha"] = ctx.share(min(1e7, max(1e-3, step_alpha)))
             bar.update(1)
             shown = ({"bce": f"{secret_loss.item():.3f}"} if cfg.bits else

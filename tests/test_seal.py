@@ -1,0 +1,80 @@
+"""Sealing files in images end to end with the shipped bit-hiding model, on small covers."""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exypno.errors import ExypnoError
+from exypno.payload import seal as seal_module
+
+
+def test_sealed_file_comes_back_exactly(sealed):
+    m = sealed
+    assert m["info"]["accepted"]  # within what the error correction fixes, with the reserve
+    assert m["info"]["cover_psnr"] > 33  # a small smooth synthetic cover (measured 35.95); photos: 39.1 mean
+    assert seal_module.unseal(m["stego"], "pw", modes=[m["mode"]]) == ("x.bin", m["data"])
+    untouched = np.abs(m["stego"].astype(int) - m["cover"]).max()
+    assert untouched > 0  # something was written ...
+    assert 0 < seal_module.load_mode(m["mode"]).capacity(96, 96) < len(m["data"])  # fits: it compresses
+
+
+def test_wrong_passphrase_and_plain_cover_say_no_sealed_file(sealed):
+    m = sealed
+    for image, pw in ((m["stego"], "not pw"), (m["cover"], "pw")):
+        with pytest.raises(ExypnoError, match="no sealed file"):
+            seal_module.unseal(image, pw, modes=[m["mode"]])
+
+
+def test_too_large_a_file_is_refused_with_the_capacity(sealed, tmp_path):
+    m = sealed
+    out = tmp_path / "s.png"
+    with pytest.raises(ExypnoError, match="more room"):
+        seal_module.seal(m["cover"], os.urandom(5000), "big", "pw", output=out, mode=m["mode"])
+    assert not out.exists()
+
+
+def test_a_cover_too_small_is_refused(sealed):
+    with pytest.raises(ExypnoError, match="too small"):
+        seal_module.seal(np.zeros((8, 8, 3), np.uint8), b"x", "x", "pw", mode=sealed["mode"])
+
+
+def test_heavy_damage_is_reported_not_guessed(sealed):
+    m = sealed
+    damaged = m["stego"].copy()
+    damaged[:, :40] = 128
+    with pytest.raises(ExypnoError):
+        seal_module.unseal(damaged, "pw", modes=[m["mode"]])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["noise", "flat", "mutated"]))
+def test_unseal_of_arbitrary_images_fails_cleanly(sealed, seed, kind):
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+    if kind == "noise":
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    elif kind == "flat":
+        img = np.full((h, w, 3), int(rng.integers(0, 256)), dtype=np.uint8)
+    else:
+        img = sealed["stego"].copy()
+        idx = rng.integers(0, img.size, size=int(rng.integers(1, img.size)))
+        img.reshape(-1)[idx] = rng.integers(0, 256, size=len(idx), dtype=np.uint8)
+    try:
+        name, data = seal_module.unseal(img, "pw", modes=[sealed["mode"]])
+    except ExypnoError:
+        return
+    assert (name, data) == ("x.bin", sealed["data"])  # anything that unseals is the exact file
+
+
+def test_codeword_errors_follow_the_interleaving():
+    from exypno.payload import Layout
+
+    layout = Layout(255 * 4, 32)
+    wrong = np.zeros(layout.capacity * 8, bool)
+    wrong[[0, 1, 8, 9 * 8, 4 * 8]] = True  # bytes 0, 1, 9, 4 -> codewords 0, 1, 1, 0
+    assert seal_module.codeword_errors(wrong, layout).tolist() == [2, 2, 0, 0]
+    assert seal_module.within_ecc(wrong, layout)
+    wrong[np.arange(0, 13 * 4 * 8, 4 * 8)] = True  # 13 bytes of codeword 0: over the 16 - 4 reserved
+    assert not seal_module.within_ecc(wrong, layout)

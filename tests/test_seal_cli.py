@@ -1,0 +1,117 @@
+"""``exypno seal / unseal / capacity`` and the API, with the shipped models, as a user meets them."""
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import exypno
+from exypno.cli import main
+
+from .conftest import smooth_photo
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def files(tmp_path):
+    cover = tmp_path / "cover.png"
+    Image.fromarray(smooth_photo(np.random.default_rng(5), 96, 128)).save(cover)
+    secret = tmp_path / "notes.txt"
+    secret.write_bytes(b"meet at the old mill at noon\n" * 8)
+    pw = tmp_path / "pw.txt"
+    pw.write_text("correct horse battery staple\n")
+    return cover, secret, pw
+
+
+def test_seal_unseal_round_trip_keeps_bytes_and_name(capsys, tmp_path, files):
+    cover, secret, pw = files
+    stego = tmp_path / "stego.png"
+    code, out, err = run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego, "--passphrase-file", pw)
+    assert code == 0, err
+    assert "sealed in png mode" in out
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    code, out, err = run(capsys, "unseal", stego, "-o", outdir, "--passphrase-file", pw)
+    assert code == 0, err
+    assert (outdir / "notes.txt").read_bytes() == secret.read_bytes()
+
+
+def test_passphrase_from_the_environment(capsys, tmp_path, files, monkeypatch):
+    cover, secret, _ = files
+    monkeypatch.setenv("EXYPNO_PASSPHRASE", "from env")
+    stego, got = tmp_path / "s.png", tmp_path / "got.bin"
+    assert run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego)[0] == 0
+    assert run(capsys, "unseal", stego, "-o", got)[0] == 0
+    assert got.read_bytes() == secret.read_bytes()
+
+
+def test_no_passphrase_without_a_terminal_is_an_error(capsys, tmp_path, files, monkeypatch):
+    cover, secret, _ = files
+    monkeypatch.delenv("EXYPNO_PASSPHRASE", raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, _, err = run(capsys, "seal", "--cover", cover, "--file", secret, "-o", tmp_path / "s.png")
+    assert code == 2 and "no passphrase" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_wrong_passphrase_and_plain_cover_exit_2_and_write_nothing(capsys, tmp_path, files):
+    cover, secret, pw = files
+    stego = tmp_path / "stego.png"
+    assert run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego, "--passphrase-file", pw)[0] == 0
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("incorrect horse")
+    for image, p in ((stego, wrong), (cover, pw)):
+        out = tmp_path / "out.bin"
+        code, _, err = run(capsys, "unseal", image, "-o", out, "--passphrase-file", p)
+        assert code == 2
+        assert "no sealed file for this passphrase" in err and len(err.strip().splitlines()) == 1
+        assert not out.exists()
+
+
+def test_too_large_file_and_existing_output_are_refused(capsys, tmp_path, files):
+    cover, _, pw = files
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(200_000))
+    stego = tmp_path / "stego.png"
+    code, _, err = run(capsys, "seal", "--cover", cover, "--file", big, "-o", stego, "--passphrase-file", pw)
+    assert code == 2 and "more room" in err and not stego.exists()
+    stego.write_bytes(b"keep me")
+    code, _, err = run(capsys, "seal", "--cover", cover, "--file", pw, "-o", stego, "--passphrase-file", pw)
+    assert code == 2 and "already exists" in err and stego.read_bytes() == b"keep me"
+    code, _, err = run(capsys, "seal", "--cover", cover, "--file", pw, "-o", tmp_path / "s.jpg", "--passphrase-file", pw)
+    assert code == 2 and "PNG only" in err
+
+
+def test_capacity_says_what_a_cover_carries(capsys, files):
+    code, out, _ = run(capsys, "capacity", files[0])
+    assert code == 0
+    line = out.strip().splitlines()[0]
+    assert line.startswith("png") and "net bits per pixel" in line
+    assert int(line.split()[1].replace(",", "")) > 100
+
+
+def test_api_seal_bytes_and_unseal(tmp_path, files):
+    cover, _, _ = files
+    stego = exypno.seal(cover, b"\x00\x01 binary \xff", "pw", name="blob.bin", output=tmp_path / "s.png")
+    assert stego.shape == (96, 128, 3)
+    assert exypno.unseal(tmp_path / "s.png", "pw") == ("blob.bin", b"\x00\x01 binary \xff")
+    assert exypno.capacity(cover)["png"]["bytes"] > 0
+
+
+def test_a_jpeg_resave_is_reported_never_misread(tmp_path, files):
+    """No mode survives JPEG yet: unsealing a re-saved stego must fail cleanly, not return other bytes."""
+    import io
+
+    from exypno.errors import ExypnoError
+
+    stego = exypno.seal(files[0], b"short note", "pw", name="n.txt")
+    buf = io.BytesIO()
+    Image.fromarray(stego).save(buf, format="JPEG", quality=95)
+    resaved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    with pytest.raises(ExypnoError):
+        exypno.unseal(resaved, "pw")
