@@ -78,3 +78,10 @@ def test_codeword_errors_follow_the_interleaving():
     assert seal_module.within_ecc(wrong, layout)
     wrong[np.arange(0, 13 * 4 * 8, 4 * 8)] = True  # 13 bytes of codeword 0: over the 16 - 4 reserved
     assert not seal_module.within_ecc(wrong, layout)
+
+
+def test_odd_file_names_do_not_stop_a_seal(sealed):
+    """A name that is not valid UTF-8 (a lone surrogate from a broken file system) still seals."""
+    stego, _ = seal_module.seal(sealed["cover"], b"data", "bad\udcffname.txt", "pw", mode=sealed["mode"])
+    name, data = seal_module.unseal(stego, "pw", modes=[sealed["mode"]])
+    assert data == b"data" and name.startswith("bad") and name.endswith("name.txt")
