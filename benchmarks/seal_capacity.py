@@ -14,7 +14,6 @@ Prints a table and writes benchmarks/results/seal_capacity.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import secrets
@@ -23,9 +22,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from exypno.errors import ExypnoError
+from exypno.evaluate.attacks import Attack
 from exypno.evaluate.heldout import wallpaper_covers
 from exypno.evaluate.metrics import ssim_8bit as ssim
 from exypno.media.image import read_image
@@ -39,10 +38,7 @@ REFERENCE = [  # SteganoGAN (Zhang et al. 2019), for scale; not run here
 
 
 def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="JPEG", quality=quality)
-    buf.seek(0)
-    return np.asarray(Image.open(buf).convert("RGB"))
+    return Attack("jpeg", quality)(image, np.random.default_rng(0))[0]
 
 
 def _ok(image, passphrase: str, name: str, data: bytes, model) -> bool:

@@ -11,16 +11,15 @@ rate (RS corrects nsym / 2 bytes per 255), with a reserve.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from exypno.evaluate.attacks import Attack  # noqa: E402
 from exypno.media.image import square  # noqa: E402
 from exypno.nets.files import load_model  # noqa: E402
 from exypno.payload.carrier import BitCarrier  # noqa: E402
@@ -57,9 +56,7 @@ def main() -> int:
             img = torch.round(stego.clamp(0, 1) * 255)[0].permute(1, 2, 0).to(torch.uint8).numpy()
             psnrs.append(10 * np.log10(255**2 / np.mean((img.astype(float) - cover) ** 2)))
             if args.jpeg:
-                buf = io.BytesIO()
-                Image.fromarray(img).save(buf, format="JPEG", quality=args.jpeg)
-                img = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+                img = Attack("jpeg", args.jpeg)(img, rng)[0]
             vote = carrier.logits(img)[order[: k * r]].reshape(k, r).sum(1)
             wrong = vote * (2 * truth - 1) <= 0
             stats[r].append((wrong.mean(), wrong.reshape(-1, 8).any(1).mean()))

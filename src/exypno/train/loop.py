@@ -103,48 +103,32 @@ class _Channel(nn.Module):
         return stego, revealed, secret
 
 
-def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, chunk: int = 16) -> dict:
-    """Cover and secret PSNR (dB) on 8-bit values, as PNG files would give them."""
+def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, bits: bool = False,
+              chunk: int = 16) -> dict:
+    """Cover PSNR on the 8-bit stego, as a PNG file would hold it; then the secret PSNR of the 8-bit reveal,
+    or, for a bit-hiding model (``bits``), the error rate of the decoder's hard decisions."""
     model.eval()
-    cov_mse, sec_mse = [], []
+    cov_mse, sec = [], []
     with torch.no_grad():
         for i in range(0, len(covers), chunk):
             c, s = covers[i : i + chunk].to(device), secrets[i : i + chunk].to(device)
             stego = torch.round(model.hide(c, s).clamp(0, 1) * 255) / 255
-            revealed = torch.round(model.reveal(stego).clamp(0, 1) * 255) / 255
+            out = model.reveal(stego)
             cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
-            sec_mse.append(((revealed - s) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
+            if bits:
+                sec.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
+            else:
+                revealed = torch.round(out.clamp(0, 1) * 255) / 255
+                sec.append(((revealed - s) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
     model.train()
     cov = torch.cat(cov_mse).numpy()
-    sec = torch.cat(sec_mse).numpy()
-    return {
-        "cover_psnr": float(psnr_from_mse(cov).mean()),
-        "secret_psnr": float(psnr_from_mse(sec).mean()),
-        "cover_psnr_worst": float(psnr_from_mse(cov).min()),
-        "secret_psnr_worst": float(psnr_from_mse(sec).min()),
-    }
-
-
-def _evaluate_bits(model: StegoModel, covers: torch.Tensor, bits: torch.Tensor, device, chunk: int = 16) -> dict:
-    """Cover PSNR on the 8-bit stego, and the bit error rate of the decoder's hard decisions on it."""
-    model.eval()
-    cov_mse, errors = [], []
-    with torch.no_grad():
-        for i in range(0, len(covers), chunk):
-            c, b = covers[i : i + chunk].to(device), bits[i : i + chunk].to(device)
-            stego = torch.round(model.hide(c, b).clamp(0, 1) * 255) / 255
-            logits = model.reveal(stego)
-            cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
-            errors.append(((logits > 0).float() != b).float().mean(dim=(1, 2, 3)).cpu())
-    model.train()
-    cov = torch.cat(cov_mse).numpy()
-    err = torch.cat(errors).numpy()
-    return {
-        "cover_psnr": float(psnr_from_mse(cov).mean()),
-        "cover_psnr_worst": float(psnr_from_mse(cov).min()),
-        "bit_error_rate": float(err.mean()),
-        "bit_error_rate_worst": float(err.max()),
-    }
+    sec = torch.cat(sec).numpy()
+    figures = {"cover_psnr": float(psnr_from_mse(cov).mean()), "cover_psnr_worst": float(psnr_from_mse(cov).min())}
+    if bits:
+        figures.update(bit_error_rate=float(sec.mean()), bit_error_rate_worst=float(sec.max()))
+    else:
+        figures.update(secret_psnr=float(psnr_from_mse(sec).mean()), secret_psnr_worst=float(psnr_from_mse(sec).min()))
+    return figures
 
 
 def random_bits(shape, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -285,7 +269,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch_states = ctx.gather(torch.get_rng_state())
             val_loss = None
             if ctx.main and cfg.bits:
-                figures = _evaluate_bits(model, val_covers, val_secrets, ctx.device)
+                figures = _evaluate(model, val_covers, val_secrets, ctx.device, bits=True)
                 # Fewest bit errors, with a cover under its target counted as worse.
                 short = max(0.0, (cfg.cover_target or 0.0) - figures["cover_psnr"])
                 val_loss = figures["bit_error_rate"] + 0.01 * short
