@@ -22,16 +22,32 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "exypno" / "weights"
 DATA = ("Photos of the Debian packages endless-sky-data (273), gcompris-qt-data (250, from its .rcc bundles) "
         "and opencv-doc (17), laid out by scripts/install-media; ~8% of the files (by a hash of the name) are "
         "a validation split never trained on.")
-FLAGS = [("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
+AUDIO_DATA = ("Speech of the Debian packages asterisk-core-sounds-en-g722 and -fr-g722 (1,101 prompts, 16 kHz) "
+              "and music of wesnoth-1.16-music (41 tracks, first 180 s each), as 16 kHz mono WAV by "
+              "scripts/install-audio; ~8% of the files (by a hash of the name) are a validation split never "
+              "trained on.")
+PURPOSES = {
+    "image-in-image": "Hide an RGB image in an RGB image of the same size; the stego is an 8-bit PNG.",
+    "audio-in-audio": "Hide a sound in a sound as long; the stego is a 16 kHz 16-bit WAV.",
+    "image-in-audio": "Hide an RGB image in a sound (256 rows by one column per STFT frame); the stego is a "
+                      "16 kHz 16-bit WAV.",
+    "audio-in-image": "Hide a sound in an RGB image (each band of 256 rows carries one frame per column); the "
+                      "stego is an 8-bit PNG.",
+}
+FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
-         ("val_every", "--val-every"), ("bits", "--bits"), ("cover_target", "--cover-target"), ("alpha_rate", "--alpha-rate")]
+         ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("cover_target", "--cover-target"),
+         ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup")]
+DEFAULTS = {"pairing": "image-in-image", "cover_warmup": 0, "bits": 0}  # flags left out at these values
 
 
 def command_of(cfg: dict) -> str:
     parts = ["exypno train", f"--data {cfg['data']}", f"--out {cfg['out']}"]
     for key, flag in FLAGS:
-        if cfg.get(key) is not None and not (key == "bits" and cfg[key] == 0):
+        if cfg.get(key) is not None and cfg[key] != DEFAULTS.get(key, object()):
+            if key == "spectrogram" and cfg.get("pairing", "image-in-image") == "image-in-image":
+                continue
             parts.append(f"{flag} {cfg[key]}")
     if cfg.get("blocks"):
         parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
@@ -70,19 +86,23 @@ def main() -> int:
     history = stages(args.run)
     # Time spent: every earlier stage in full (its best model was the start of the next), this one to its best.
     hours = sum(h["hours"] for h in history[:-1]) + best["seconds"] / 3600
+    pairing = cfg.get("pairing", "image-in-image")
+    data = DATA if pairing == "image-in-image" else (AUDIO_DATA if pairing == "audio-in-audio" else DATA + " " + AUDIO_DATA)
     card = {
         "name": args.name,
-        "purpose": ("Hide an RGB image in an RGB image of the same size; the stego is an 8-bit PNG." if not args.seal
+        "pairing": pairing,
+        **({"spectrogram": cfg.get("spectrogram", "complex")} if pairing != "image-in-image" else {}),
+        "purpose": (PURPOSES[pairing] if not args.seal
                     else f"Carry {cfg['bits']} planes of bits in an RGB image, for 'exypno seal' "
                          f"(modes: {', '.join(json.loads(args.seal))})."),
         "preset": cfg["preset"],
-        "data": DATA,
+        "data": data,
         "command": " && ".join(h["command"] for h in history),
         "stages": history,
         "steps": sum(h["best_step"] for h in history),
         "wall_time_hours": round(hours, 2),
         "hardware": "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)",
-        "validation": {k: round(v, 5) for k, v in best.items() if "psnr" in k or "bit_error" in k},
+        "validation": {k: round(v, 5) for k, v in best.items() if "snr" in k or "bit_error" in k},
         "figures": {},
     }
     if args.seal:

@@ -136,3 +136,28 @@ def test_bad_video_input(tmp_path, rng, capsys, case):
     assert err.count("\n") == 1 and err.startswith("exypno: error:")
     assert not out.exists()
     assert not list(tmp_path.glob(".exypno-*"))
+
+
+def test_evaluate_reports_per_frame_figures_for_videos(tmp_path, rng, capsys):
+    import json
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    make_video(clips / "a.mkv", 5, rng, audio=False)
+    make_video(clips / "b.mkv", 4, rng, audio=False)  # shorter: the cover's last frame carries black
+    photo = tmp_path / "photo.png"
+    Image.fromarray(smooth_photo(rng, 60, 80)).save(photo)
+    assert main(["evaluate", "--covers", str(clips), "--secrets", str(clips), "--out", str(tmp_path / "ev"),
+                 "--limit", "1"]) == 0  # a hides b (b hiding a would be refused: a is longer)
+    table = capsys.readouterr().out
+    assert "per-frame figures after the lossless FFV1 round trip" in table
+    result = json.loads((tmp_path / "ev" / "results.json").read_text())
+    first = result["pairs"][0]
+    assert first["frames"] == 5 and first["hide_fps"] > 0 and result["peak_rss_mb"] > 0
+    assert first["cover_psnr"]["worst"] <= first["cover_psnr"]["mean"] and first["cover_psnr"]["mean"] > 25
+    assert first["secret_psnr"]["mean"] > 15  # 4 secret frames compared (a.mkv hides b.mkv)
+    assert (tmp_path / "ev" / "figure.png").stat().st_size > 0
+    assert main(["evaluate", "--covers", str(clips / "a.mkv"), "--secrets", str(photo),
+                 "--out", str(tmp_path / "ev2")]) == 0
+    averaged = json.loads((tmp_path / "ev2" / "results.json").read_text())["pairs"][0]["secret_psnr"]["averaged"]
+    assert averaged > 15

@@ -182,12 +182,35 @@ def load(model: str | Path = DEFAULT_MODEL) -> Stego:
     return _CACHE[key]
 
 
-def hide(cover, secret, output=None, model: str | Path = DEFAULT_MODEL, force: bool = False) -> np.ndarray:
-    return load(model).hide(cover, secret, output, force)
+def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False) -> np.ndarray:
+    """Hide ``secret`` in ``cover``; the pairing follows from the file types, as in the CLI.
+
+    Image in image returns the stego (H, W, 3) uint8 and writes it only if ``output`` is given. The audio
+    pairings (a path ending in .wav/.flac/.ogg on either side) write ``output`` (required) and return the
+    stego as written: a waveform on the 16-bit grid, or an image. ``model``: default, the pairing's shipped one.
+    """
+    from .pairings.audio import PAIRING_MODELS, hide_audio, is_audio, pairing_of
+
+    pairing = pairing_of(cover, secret)
+    stego = load(model or PAIRING_MODELS[pairing])
+    if is_audio(cover) or is_audio(secret):
+        if output is None:
+            raise ExypnoError("hiding with audio writes a file: give output")
+        return hide_audio(stego, cover, secret, output, force)[0]
+    return stego.hide(cover, secret, output, force)
 
 
-def reveal(stego, output=None, model: str | Path = DEFAULT_MODEL, force: bool = False) -> np.ndarray:
-    return load(model).reveal(stego, output, force)
+def reveal(stego, output=None, model: str | Path | None = None, force: bool = False,
+           size: tuple[int, int] | None = None) -> np.ndarray:
+    """Reveal the secret of ``stego``. From audio, or to audio (``output`` ending in .wav), ``output`` is
+    required and says what the secret is; ``size`` (W, H) gives an image revealed from audio its size back."""
+    from .pairings.audio import PAIRING_MODELS, is_audio, reveal_audio, reveal_pairing
+
+    if is_audio(stego) or is_audio(output):
+        if output is None:
+            raise ExypnoError("revealing from audio writes a file: give output (.wav or .png)")
+        return reveal_audio(load(model or PAIRING_MODELS[reveal_pairing(stego, output)]), stego, output, force, size)
+    return load(model or DEFAULT_MODEL).reveal(stego, output, force)
 
 
 # --- sealing files (payload/seal.py) ------------------------------------------------------------------

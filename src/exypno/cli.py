@@ -11,16 +11,43 @@ from .errors import ExypnoError
 EXIT_USAGE = 2
 
 
-def _model_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
+def _model_arg(p: argparse.ArgumentParser, auto: bool = False) -> None:
+    if auto:
+        p.add_argument("--model", help="shipped model name or path to NAME.safetensors (default: the shipped "
+                                       "model of the pairing the files make)")
+    else:
+        p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
+
+
+def _pairing_model(args, pairing: str):
+    """--model, or, without it, the shipped model of the pairing the files make."""
+    from .api import Stego
+    from .pairings.audio import PAIRING_MODELS
+
+    return Stego.load(args.model or PAIRING_MODELS[pairing])
+
+
+def _size_arg(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w > 0 and h > 0:
+            return w, h
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: give the size as WIDTHxHEIGHT, e.g. 512x384")
 
 
 def cmd_hide(args) -> int:
-    from .api import Stego
-    from .pairings import hide_in_video, is_video
+    from .pairings import hide_audio, hide_in_video, is_audio, is_video
+    from .pairings.audio import pairing_of
 
-    stego = Stego.load(args.model)
-    if is_video(args.cover):
+    pairing = pairing_of(args.cover, args.secret)
+    stego = _pairing_model(args, pairing if not is_video(args.cover) else "image-in-image")
+    if is_audio(args.cover) or is_audio(args.secret):
+        if args.key:
+            raise ExypnoError("--key (block shuffling) is for video covers")
+        _, notes = hide_audio(stego, args.cover, args.secret, Path(args.output), force=args.force)
+    elif is_video(args.cover):
         notes = hide_in_video(stego, Path(args.cover), args.secret, Path(args.output), key=args.key,
                               force=args.force, progress=True)
     else:
@@ -35,10 +62,19 @@ def cmd_hide(args) -> int:
 
 
 def cmd_reveal(args) -> int:
-    from .api import Stego
-    from .pairings import is_video, reveal_from_video
+    from .pairings import is_audio, is_video, reveal_audio, reveal_from_video
+    from .pairings.audio import reveal_pairing
 
-    stego = Stego.load(args.model)
+    if is_audio(args.stego) or is_audio(args.output):
+        if args.key:
+            raise ExypnoError("--key (block shuffling) is for video stegos")
+        stego = _pairing_model(args, reveal_pairing(args.stego, args.output))
+        reveal_audio(stego, Path(args.stego), Path(args.output), force=args.force, size=args.size)
+        print(f"wrote {args.output}")
+        return 0
+    if args.size:
+        raise ExypnoError("--size is for an image revealed from audio")
+    stego = _pairing_model(args, "image-in-image")
     if is_video(args.stego):
         reveal_from_video(stego, Path(args.stego), Path(args.output), key=args.key, force=args.force, progress=True)
     else:
@@ -108,6 +144,7 @@ def _noise_arg(text: str) -> tuple[float, str]:
 
 
 def cmd_train(args) -> int:
+    from .train.domains import PAIRINGS
     from .train.loop import TrainConfig, train
 
     noise, attacks = _noise_arg(args.noise)
@@ -117,8 +154,12 @@ def cmd_train(args) -> int:
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale, bits=args.bits,
-        cover_target=args.cover_target, alpha_rate=args.alpha_rate,
+        cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup, pairing=args.pairing, audio=args.audio,
+        spectrogram=args.spectrogram,
+        **({"val_crop": args.val_crop} if args.val_crop else {}),
     )  # fmt: skip
+    if not cfg.data and "image" in PAIRINGS[cfg.pairing]:
+        raise ExypnoError(f"--pairing {cfg.pairing} needs --data (a folder of photos, see scripts/install-media)")
     result = train(cfg, resume=args.resume, progress=not args.quiet)
     if result["rank"] == 0:  # under torchrun, one summary
         print(json.dumps(result, indent=2))
@@ -127,15 +168,34 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .evaluate.report import evaluate_attacks, evaluate_folders, pair_files
+    from .evaluate.video import list_videos
+    from .train.data import list_sounds
 
+    if list_videos(Path(args.covers)):
+        from .evaluate.video import evaluate_video_pairs, video_pairs
+
+        if args.attack or args.lsb or args.size:
+            raise ExypnoError("--attack, --lsb and --size are for image pairs")
+        pairs = video_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
+        evaluate_video_pairs(pairs, Path(args.out), model=args.model or "default", force=args.force)
+        return 0
+    if list_sounds(Path(args.covers)) or list_sounds(Path(args.secrets)):
+        from .evaluate.audio import evaluate_audio_pairs, sound_pairs
+
+        if args.attack or args.lsb:
+            raise ExypnoError("--attack and --lsb are for image pairs")
+        pairs = sound_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
+        evaluate_audio_pairs(pairs, Path(args.out), model=args.model, seconds=args.seconds, size=args.size or 256,
+                             force=args.force)
+        return 0
     if args.attack:
         if args.lsb:
             raise ExypnoError("--attack evaluates a model; --lsb cannot be combined with it")
         pairs = pair_files(Path(args.covers), Path(args.secrets))[: args.limit or None]
-        evaluate_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model, size=args.size, seed=args.seed)
+        evaluate_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model or "default", size=args.size, seed=args.seed)
         return 0
     evaluate_folders(
-        covers=Path(args.covers), secrets=Path(args.secrets), out=Path(args.out), model=args.model,
+        covers=Path(args.covers), secrets=Path(args.secrets), out=Path(args.out), model=args.model or "default",
         size=args.size, lsb=args.lsb, limit=args.limit, force=args.force,
     )  # fmt: skip
     return 0
@@ -278,22 +338,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"exypno {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("hide", help="hide a secret image or video in a cover image (-> PNG) or video (-> MKV)")
-    p.add_argument("--cover", required=True, help="image, or video (the stego is then lossless FFV1 .mkv)")
-    p.add_argument("--secret", required=True, help="image; or video when the cover is a video")
-    p.add_argument("-o", "--output", required=True, help="stego image (.png) or video (.mkv)")
+    p = sub.add_parser("hide", help="hide an image, a video or a sound in an image (-> PNG), a video (-> MKV) or "
+                                     "a sound (-> WAV); the pairing follows from the file types")
+    p.add_argument("--cover", required=True,
+                   help="image, video (the stego is then lossless FFV1 .mkv) or sound (WAV/FLAC/OGG: a 16 kHz WAV)")
+    p.add_argument("--secret", required=True, help="image or sound; or video when the cover is a video")
+    p.add_argument("-o", "--output", required=True, help="stego image (.png), video (.mkv) or sound (.wav)")
     p.add_argument("--key", help="video: shuffle the secret's 16x16 blocks with this key (reveal needs it)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
-    _model_arg(p)
+    _model_arg(p, auto=True)
     p.set_defaults(func=cmd_hide)
 
-    p = sub.add_parser("reveal", help="reveal the secret of a stego image or video")
+    p = sub.add_parser("reveal", help="reveal the secret of a stego image, video or sound")
     p.add_argument("stego")
     p.add_argument("-o", "--output", required=True,
-                   help="revealed secret: .png (from a video: the average over its frames) or .mkv (a video)")
+                   help="revealed secret: .png (from a video: the average over its frames), .mkv (a video) or "
+                        ".wav (a sound)")
     p.add_argument("--key", help="the block-shuffling key given to hide")
+    p.add_argument("--size", type=_size_arg, metavar="WxH",
+                   help="an image revealed from a sound: its size (hide prints it); the copies are averaged")
     p.add_argument("--force", action="store_true")
-    _model_arg(p)
+    _model_arg(p, auto=True)
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("demo", help="hide a bundled photo in another, reveal it, print PSNR, save a figure")
@@ -312,14 +377,22 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(p)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("train", help="train CN, EN and DN together on a folder of photos")
-    p.add_argument("--data", required=True, help="folder of photos (see scripts/install-media)")
+    p = sub.add_parser("train", help="train CN, EN and DN together on folders of photos or sounds")
+    p.add_argument("--data", default="", help="folder of photos (see scripts/install-media)")
+    p.add_argument("--audio", help="folder of sounds, for the audio pairings (see scripts/install-audio)")
+    p.add_argument("--pairing", default="image-in-image",
+                   choices=("image-in-image", "audio-in-audio", "image-in-audio", "audio-in-image"),
+                   help="what the cover and the secret are (default image-in-image)")
     p.add_argument("--out", required=True, help="run folder: checkpoint, best model, log.jsonl")
     p.add_argument("--preset", default="haar", choices=("haar", "paper"))
     p.add_argument("--width", type=int)
     p.add_argument("--levels", type=int)
     p.add_argument("--blocks", type=int, nargs=3, metavar=("CN", "EN", "DN"))
-    p.add_argument("--crop", type=int, default=64)
+    p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed"),
+                   help="audio grid: STFT real and imaginary parts, or the same after |X|^0.3 compression")
+    p.add_argument("--crop", type=int, default=64,
+                   help="side of the training crops; with audio, STFT frames (images are cut to 256 rows by CROP)")
+    p.add_argument("--val-crop", type=int, help="the same for validation (default 128)")
     p.add_argument("--min-scale", type=float, default=0.5,
                    help="photos are scaled by a random factor in [MIN_SCALE, 1] before cropping (default 0.5)")
     p.add_argument("--batch", type=int, default=12)
@@ -330,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train a bit-hiding model: the secret is this many planes of random bits (for seal)")
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
+    p.add_argument("--cover-warmup", type=int, default=0,
+                   help="with --cover-target: raise the target from 20 dB below it over this many steps")
     p.add_argument("--alpha-rate", type=float, default=0.02,
                    help="with --cover-target: change of log(alpha) per step and per dB off the target")
     p.add_argument("--noise", default="0.25",
@@ -414,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cover")
     p.set_defaults(func=cmd_capacity)
 
-    p = sub.add_parser("evaluate", help="hide/reveal pairs through real PNG files; print PSNR/SSIM/MSE")
+    p = sub.add_parser("evaluate", help="hide/reveal pairs through real files (PNG, WAV); print PSNR/SSIM or SNR/segmental SNR/STOI")
     p.add_argument("--covers", required=True)
     p.add_argument("--secrets", required=True)
     p.add_argument("--out", default="exypno-eval", help="folder for stego/revealed PNGs, JSON and figure")
@@ -426,8 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "resize:0.75,webp:90', or nothing for the standard list (JPEG 95/90/75/50, WebP 90, "
                         "noise 1/2/4, crops 75%%/50%%, resize 75%%)")
     p.add_argument("--seed", type=int, default=0, help="seed of the attacks' randomness (crop offsets, noise)")
+    p.add_argument("--seconds", type=float, default=4.0, help="sounds: cut every clip to this many seconds")
     p.add_argument("--force", action="store_true")
-    _model_arg(p)
+    _model_arg(p, auto=True)
     p.set_defaults(func=cmd_evaluate)
     return parser
 

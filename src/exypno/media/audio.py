@@ -50,24 +50,34 @@ def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return resample_poly(x, to_rate // g, from_rate // g).astype(np.float32)
 
 
+def check_wav_output(path, force: bool = False) -> Path:
+    """Before any work: the output must be a .wav (a lossy format would destroy a secret) and writable."""
+    path = Path(path)
+    if path.suffix.lower() != ".wav":
+        raise ExypnoError(f"{path}: audio is written as 16-bit WAV only (a lossy format would destroy the "
+                          "secret); use a .wav name")
+    return files.check_output(path, force)
+
+
 def write_wav16(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, force: bool = False) -> Path:
     import soundfile as sf
 
-    path = Path(path)
-    if path.suffix.lower() != ".wav":
-        raise ExypnoError(f"{path}: stego audio is written as 16-bit WAV only (a lossy format would destroy the "
-                          "secret); use a .wav name")
-    files.check_output(path, force)
+    path = check_wav_output(path, force)
     fd, tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".wav", dir=path.parent)
     os.close(fd)
     try:
-        pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)
+        pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)  # as pcm16_values
         sf.write(tmp, pcm, rate, subtype="PCM_16")
-        os.replace(tmp, path)
+        files.publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def pcm16_values(samples: np.ndarray) -> np.ndarray:
+    """What a 16-bit WAV of ``samples`` reads back as (float32)."""
+    return (np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768) / 32768).astype(np.float32)
 
 
 def quantize_pcm16(x: torch.Tensor) -> torch.Tensor:
@@ -118,6 +128,14 @@ class Spectrogram:
     def pcm16_channel(self, tensor: torch.Tensor, length: int) -> torch.Tensor:
         """What the receiver's STFT of a 16-bit WAV of this spectrogram is (differentiable)."""
         return self.to_tensor(quantize_pcm16(self.to_wave(tensor, length)))
+
+
+SPECTROGRAMS = {
+    # the representations a model may be trained on (its card says which); the scales bring speech and
+    # music at -32..-16 dBFS RMS to a standard deviation near 0.3, close to that of photos in [0, 1]
+    "complex": Spectrogram(representation="complex", scale=0.5),
+    "compressed": Spectrogram(representation="compressed", scale=1.0),
+}
 
 
 def segments(x: np.ndarray, length: int) -> list[np.ndarray]:

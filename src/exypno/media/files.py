@@ -34,6 +34,15 @@ def check_output(path, force: bool) -> Path:
     return path
 
 
+def publish(tmp, path) -> None:
+    """Move a finished temporary file onto ``path`` with the permissions a plain ``open`` would give it
+    (``mkstemp`` makes files only their owner can read)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def write_bytes(path, data: bytes, force: bool = False) -> Path:
     """Write ``data`` atomically: the file appears whole or not at all, never half-written."""
     import tempfile
@@ -43,7 +52,7 @@ def write_bytes(path, data: bytes, force: bool = False) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except OSError as e:
         raise ExypnoError(f"{path}: cannot write ({e.strerror or e})") from None
     finally:

@@ -149,7 +149,7 @@ class VideoWriter:
             if self._audio_in is not None:
                 self._audio_in.close()
             if ok:
-                os.replace(self._tmp, self.path)
+                files.publish(self._tmp, self.path)
         finally:
             if os.path.exists(self._tmp):
                 os.unlink(self._tmp)

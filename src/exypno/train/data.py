@@ -53,36 +53,45 @@ def to_tensor(batch: np.ndarray) -> torch.Tensor:
 
 @dataclass
 class CropSampler:
-    """Draws random (cover, secret) crop pairs from in-memory photos with a seeded numpy Generator."""
+    """Draws random (cover, secret) crop pairs from in-memory photos with a seeded numpy Generator.
+
+    Crops are ``crop`` x ``crop`` pixels, or ``crop`` rows by ``width`` columns when ``width`` is given
+    (images paired with audio are cut to the STFT grid's 256 rows)."""
 
     photos: list[np.ndarray]
     crop: int
     min_scale: float = 0.5
+    width: int | None = None
 
     def __post_init__(self):
-        small = [i for i, p in enumerate(self.photos) if min(p.shape[:2]) < self.crop]
+        ch, cw = self.crop, self.width or self.crop
+        small = [i for i, p in enumerate(self.photos) if p.shape[0] < ch or p.shape[1] < cw]
         if small:
-            raise ValueError(f"{len(small)} photos are smaller than the crop size {self.crop}")
+            raise ValueError(f"{len(small)} photos are smaller than the crop size {cw}x{ch}")
         if len(self.photos) < 2:
             raise ValueError("need at least two photos")
 
     def _crop(self, rng: np.random.Generator, photo: np.ndarray) -> np.ndarray:
         h, w = photo.shape[:2]
-        lo = max(self.min_scale, self.crop / min(h, w))
+        ch, cw = self.crop, self.width or self.crop
+        lo = max(self.min_scale, ch / h, cw / w)
         scale = rng.uniform(lo, 1.0) if lo < 1.0 else 1.0
-        side = min(round(self.crop / scale), h, w)  # region that shrinks to the crop at this scale
-        y = rng.integers(0, h - side + 1)
-        x = rng.integers(0, w - side + 1)
-        region = photo[y : y + side, x : x + side]
-        if side != self.crop:
-            region = np.asarray(
-                Image.fromarray(region).resize((self.crop, self.crop), Image.Resampling.BILINEAR)
-            )
+        rh, rw = min(round(ch / scale), h), min(round(cw / scale), w)  # region that shrinks to the crop
+        y = rng.integers(0, h - rh + 1)
+        x = rng.integers(0, w - rw + 1)
+        region = photo[y : y + rh, x : x + rw]
+        if (rh, rw) != (ch, cw):
+            region = np.asarray(Image.fromarray(region).resize((cw, ch), Image.Resampling.BILINEAR))
         if rng.random() < 0.5:
             region = region[:, ::-1]
         if rng.random() < 0.5:
             region = region[::-1]
         return region
+
+    def draw(self, rng: np.random.Generator, size: int) -> torch.Tensor:
+        """``size`` crops of random photos, for pairings where only one side is an image."""
+        return to_tensor(np.stack([self._crop(rng, self.photos[rng.integers(len(self.photos))])
+                                   for _ in range(size)]))
 
     def batch(self, rng: np.random.Generator, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         covers, secrets = [], []
@@ -98,3 +107,60 @@ def fixed_pairs(photos: list[np.ndarray], crop: int, count: int, seed: int = 123
     rng = np.random.default_rng(seed)
     sampler = CropSampler(photos, crop, min_scale=1.0)
     return sampler.batch(rng, count)
+
+
+# --- audio ---------------------------------------------------------------------------------------------
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+def list_sounds(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+
+
+def split_sounds(folder: Path, val_fraction: float) -> tuple[list[Path], list[Path]]:
+    sounds = list_sounds(folder)
+    return ([p for p in sounds if not is_validation(p, val_fraction)],
+            [p for p in sounds if is_validation(p, val_fraction)])
+
+
+def load_pcm16(path: Path) -> np.ndarray:
+    """A 16 kHz mono file from scripts/install-audio as int16 (half the memory of float32)."""
+    import soundfile as sf
+
+    data, _ = sf.read(str(path), dtype="int16", always_2d=True)
+    return data[:, 0].copy()
+
+
+@dataclass
+class ClipSampler:
+    """Random segments of ``samples`` samples from in-memory recordings, each brought to a random level.
+
+    Levels are drawn log-uniformly between ``level_db`` (RMS in dBFS), so that the models meet quiet and
+    loud covers and secrets; a segment that is mostly silence is drawn again (a few tries), and a
+    recording shorter than the segment sits at a random place in silence.
+    """
+
+    clips: list[np.ndarray]
+    samples: int
+    level_db: tuple[float, float] = (-32.0, -16.0)
+
+    def _segment(self, rng: np.random.Generator) -> np.ndarray:
+        for _ in range(4):
+            clip = self.clips[rng.integers(len(self.clips))]
+            if len(clip) >= self.samples:
+                s = rng.integers(0, len(clip) - self.samples + 1)
+                x = clip[s : s + self.samples].astype(np.float32) / 32768
+            else:
+                x = np.zeros(self.samples, np.float32)
+                s = rng.integers(0, self.samples - len(clip) + 1)
+                x[s : s + len(clip)] = clip.astype(np.float32) / 32768
+            rms = float(np.sqrt(np.mean(x**2)))
+            if rms > 1e-3:
+                break
+        gain = 10 ** (rng.uniform(*self.level_db) / 20) / max(rms, 1e-4)
+        gain = min(gain, 0.99 / max(float(np.abs(x).max()), 1e-6))  # never clip
+        return x * gain
+
+    def draw(self, rng: np.random.Generator, size: int) -> torch.Tensor:
+        return torch.from_numpy(np.stack([self._segment(rng) for _ in range(size)]))

@@ -2,9 +2,14 @@
 
 config -> data -> model -> optimizer -> loop (loss, step, validate, checkpoint).
 
-The channel between the encoder and the decoder is what a receiver really gets: the stego clamped to
-[0, 1] and rounded to 8 bits (straight-through), then the paper's Gaussian noise layer. Validation uses
-the exact 8-bit stego and an 8-bit revealed secret, as files would hold them.
+The channel between the encoder and the decoder is what a receiver really gets: the stego as its file
+holds it (clamped and rounded to 8-bit pixels, or inverted to a 16-bit PCM waveform, straight-through;
+see domains.py), then the paper's Gaussian noise layer. Validation uses the exact file values of the
+stego and, for images, an 8-bit revealed secret.
+
+A pairing (``--pairing``) says what the cover and the secret are: image in image (the default), or one
+of the audio pairings, where the other side comes from ``--audio`` and every tensor is an STFT grid of
+256 rows by ``--crop`` frames.
 """
 from __future__ import annotations
 
@@ -19,20 +24,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..errors import ExypnoError
-from ..evaluate.metrics import psnr_from_mse
 from ..nets import PRESETS, StegoModel, count_parameters
 from ..nets.files import save_model
-from ..nets.layers import GaussianNoise, quantize_8bit
+from ..nets.layers import GaussianNoise
 from ..nets.noise import NoiseChannel
 from . import distributed
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
-from .data import CropSampler, fixed_pairs, load_rgb, split_photos
+from .data import ClipSampler, CropSampler, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
+from .domains import PAIRINGS, SPECTROGRAM, pairing_domains
 
 
 @dataclass
@@ -64,7 +68,14 @@ class TrainConfig:
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
+    cover_warmup: int = 0  # steps over which the cover target rises from 20 dB below to its value
+    pairing: str = "image-in-image"  # see domains.PAIRINGS
+    audio: str | None = None  # folder of sounds (scripts/install-audio), for the audio pairings
+    spectrogram: str = "complex"  # the audio grid's representation (media/audio.py Spectrogram)
     extra: dict = field(default_factory=dict)
+
+    def domains(self):
+        return pairing_domains(self.pairing, self.bits, self.spectrogram)
 
     def net_config(self):
         if self.init:  # fine-tuning keeps the architecture of the weights it starts from
@@ -75,60 +86,141 @@ class TrainConfig:
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels))
                      if v is not None}
-        if self.bits:
-            overrides["secret_channels"] = self.bits
+        cover, secret = self.domains()
+        overrides.update(cover_channels=cover.channels, secret_channels=secret.channels)
         return type(base)(**{**asdict(base), **overrides})
 
 
 class _Channel(nn.Module):
     """One end-to-end pass, sender to receiver: the module DistributedDataParallel wraps.
 
-    stego -> 8-bit PNG values -> an attack drawn from the noise layers -> the paper's Gaussian noise -> DN.
-    Returns the stego, the revealed secret and what it should be (the secret, or its crop).
+    stego -> the values its file holds -> an attack drawn from the noise layers (image covers) -> the
+    paper's Gaussian noise -> DN. Takes media as the domains hold them (images, waveforms, bit planes);
+    returns the stego as its file holds it, the decoder's output tensor and what it should reveal (the
+    secret, or its crop).
     """
 
-    def __init__(self, model: StegoModel, noise: GaussianNoise, attacks: NoiseChannel):
+    def __init__(self, model: StegoModel, noise: GaussianNoise, attacks: NoiseChannel, domains):
         super().__init__()
         self.model = model
         self.noise = noise
         self.attacks = attacks
+        self.cover_domain, self.secret_domain = domains
 
     def forward(self, cover: torch.Tensor, secret: torch.Tensor):
-        stego = quantize_8bit(self.model.hide(cover, secret))
-        received, box = self.attacks(stego, cover)
-        revealed = self.model.reveal(self.noise(received))
+        cd, sd = self.cover_domain, self.secret_domain
+        cover_t = cd.to_net(cover)
+        stego = cd.to_file(self.model.hide(cover_t, sd.to_net(secret)), like=cover)
+        received, box = self.attacks(stego, cover) if cd.kind == "image" else (stego, None)
+        revealed = self.model.reveal(self.noise(cd.to_net(received)))
         if box is not None:
             top, left, h, w = box
             secret = secret[..., top : top + h, left : left + w]
         return stego, revealed, secret
 
 
-def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, bits: bool = False,
+def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, domains,
               chunk: int = 16) -> dict:
-    """Cover PSNR on the 8-bit stego, as a PNG file would hold it; then the secret PSNR of the 8-bit reveal,
-    or, for a bit-hiding model (``bits``), the error rate of the decoder's hard decisions."""
+    """The cover's figure on the stego as its file holds it (PSNR of the 8-bit image, SNR of the 16-bit
+    waveform); then the secret's: PSNR of the 8-bit revealed image, SNR of the revealed waveform, or, for a
+    bit-hiding model, the error rate of the decoder's hard decisions."""
+    cd, sd = domains
     model.eval()
-    cov_mse, sec = [], []
+    cov, sec = [], []
     with torch.no_grad():
         for i in range(0, len(covers), chunk):
             c, s = covers[i : i + chunk].to(device), secrets[i : i + chunk].to(device)
-            stego = torch.round(model.hide(c, s).clamp(0, 1) * 255) / 255
-            out = model.reveal(stego)
-            cov_mse.append(((stego - c) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
-            if bits:
+            stego = cd.exact_file(model.hide(cd.to_net(c), sd.to_net(s)), like=c)
+            out = sd.from_net(model.reveal(cd.to_net(stego)), like=s)
+            cov.append(cd.db(stego, c).cpu())
+            if sd.kind == "bits":
                 sec.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
             else:
-                revealed = torch.round(out.clamp(0, 1) * 255) / 255
-                sec.append(((revealed - s) * 255).pow(2).mean(dim=(1, 2, 3)).cpu())
+                sec.append(sd.db(sd.exact_file(out, like=s) if sd.kind == "image" else out, s).cpu())
     model.train()
-    cov = torch.cat(cov_mse).numpy()
+    cov = torch.cat(cov).numpy()
     sec = torch.cat(sec).numpy()
-    figures = {"cover_psnr": float(psnr_from_mse(cov).mean()), "cover_psnr_worst": float(psnr_from_mse(cov).min())}
-    if bits:
+    unit = {"image": "psnr", "audio": "snr"}
+    figures = {f"cover_{unit[cd.kind]}": float(cov.mean()), f"cover_{unit[cd.kind]}_worst": float(cov.min())}
+    if sd.kind == "bits":
         figures.update(bit_error_rate=float(sec.mean()), bit_error_rate_worst=float(sec.max()))
     else:
-        figures.update(secret_psnr=float(psnr_from_mse(sec).mean()), secret_psnr_worst=float(psnr_from_mse(sec).min()))
+        figures.update({f"secret_{unit[sd.kind]}": float(sec.mean()), f"secret_{unit[sd.kind]}_worst": float(sec.min())})
     return figures
+
+
+def _data(cfg: TrainConfig, main: bool):
+    """(draw, validation): ``draw(rng, n)`` gives a training batch (cover, secret) as the domains hold them;
+    ``validation`` is a fixed (covers, secrets) set on files training never sees (None off rank 0)."""
+    cover_kind, secret_kind = PAIRINGS[cfg.pairing]
+    frames = cfg.crop
+    samplers, val_samplers = {}, {}
+    if "image" in (cover_kind, secret_kind):
+        train_files, val_files = split_photos(Path(cfg.data), cfg.val_fraction)
+        if len(train_files) < 2 or len(val_files) < 2:
+            raise ExypnoError(f"{cfg.data}: need at least two training and two validation photos")
+        if cfg.pairing == "image-in-image":
+            rows, val_rows, width, val_width = cfg.crop, cfg.val_crop, None, None
+        else:  # an image paired with audio is a grid of STFT rows by frames
+            rows = val_rows = SPECTROGRAM.bins
+            width, val_width = cfg.crop, cfg.val_crop
+        fits = lambda p, r, w: p.shape[0] >= r and p.shape[1] >= (w or r)  # noqa: E731
+        photos = [p for p in (load_rgb(f) for f in train_files) if fits(p, rows, width)]
+        samplers["image"] = CropSampler(photos, rows, cfg.min_scale, width)
+        if main:
+            val_photos = [p for p in (load_rgb(f) for f in val_files) if fits(p, val_rows, val_width)]
+            val_samplers["image"] = CropSampler(val_photos, val_rows, 1.0, val_width)
+    if "audio" in (cover_kind, secret_kind):
+        if not cfg.audio:
+            raise ExypnoError(f"--pairing {cfg.pairing} needs --audio FOLDER (see scripts/install-audio)")
+        train_files, val_files = split_sounds(Path(cfg.audio), cfg.val_fraction)
+        if len(train_files) < 2 or len(val_files) < 2:
+            raise ExypnoError(f"{cfg.audio}: need at least two training and two validation sounds")
+        samplers["audio"] = ClipSampler([load_pcm16(f) for f in train_files], SPECTROGRAM.samples(frames))
+        if main:
+            val_samplers["audio"] = ClipSampler([load_pcm16(f) for f in val_files], SPECTROGRAM.samples(cfg.val_crop))
+
+    if cfg.pairing == "image-in-image":
+        sampler = samplers["image"]
+        draw = sampler.batch
+        validation = None
+        if main:
+            validation = fixed_pairs(val_samplers["image"].photos, cfg.val_crop, cfg.val_pairs)
+    else:
+        def draw(rng, n):
+            return samplers[cover_kind].draw(rng, n), samplers[secret_kind].draw(rng, n)
+
+        validation = None
+        if main:
+            val_rng = np.random.default_rng(1234)
+            validation = (val_samplers[cover_kind].draw(val_rng, cfg.val_pairs),
+                          val_samplers[secret_kind].draw(val_rng, cfg.val_pairs))
+    if main and cfg.bits:
+        covers = validation[0]
+        validation = (covers, random_bits((len(covers), cfg.bits, *covers.shape[-2:]),
+                                          torch.Generator().manual_seed(4321)))
+    return draw, validation
+
+
+def _headline(figures: dict) -> tuple[float, float | None]:
+    """(cover dB, secret dB) of a validation, whatever the media: PSNR for images, SNR for audio."""
+    cover = figures.get("cover_psnr", figures.get("cover_snr"))
+    return cover, figures.get("secret_psnr", figures.get("secret_snr"))
+
+
+WARMUP_DB = 20.0
+
+
+def cover_target_at(cfg: TrainConfig, step: int) -> float:
+    """The cover target at ``step``: with ``cover_warmup``, it starts ``WARMUP_DB`` lower and rises linearly.
+
+    A noise-like secret (a sound's STFT grid) is not learnt while the encoder may only whisper: with the
+    cover held at 33 dB from the start, secret SNR stayed at 0.0 dB for 300 steps. A loud start lets the
+    encoder and decoder find a code first; the rising target then quietens it.
+    """
+    if cfg.cover_warmup <= 0 or step >= cfg.cover_warmup:
+        return cfg.cover_target
+    return cfg.cover_target - WARMUP_DB * (1 - step / cfg.cover_warmup)
 
 
 def random_bits(shape, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -179,17 +271,11 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
 
-    train_files, val_files = split_photos(Path(cfg.data), cfg.val_fraction)
-    if len(train_files) < 2 or len(val_files) < 2:
-        raise ExypnoError(f"{cfg.data}: need at least two training and two validation photos")
-    train_photos = [p for p in (load_rgb(f) for f in train_files) if min(p.shape[:2]) >= cfg.crop]
-    sampler = CropSampler(train_photos, cfg.crop, cfg.min_scale)
-    if ctx.main:
-        val_photos = [p for p in (load_rgb(f) for f in val_files) if min(p.shape[:2]) >= cfg.val_crop]
-        val_covers, val_secrets = fixed_pairs(val_photos, cfg.val_crop, cfg.val_pairs)
-        if cfg.bits:
-            val_secrets = random_bits((len(val_covers), cfg.bits, cfg.val_crop, cfg.val_crop),
-                                      torch.Generator().manual_seed(4321))
+    domains = cfg.domains()
+    cover_domain, secret_domain = domains
+    if cfg.attacks and cover_domain.kind != "image":
+        raise ExypnoError("noise layers (--noise LIST) are for image covers only")
+    draw, validation = _data(cfg, ctx.main)
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
     model = StegoModel(cfg.net_config()).to(ctx.device)
@@ -214,7 +300,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
-    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks))
+    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks), domains)
     if ctx.world > 1:
         channel = DistributedDataParallel(channel, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
 
@@ -233,15 +319,12 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     last = {}
     try:
         for step in range(start_step + 1, cfg.steps + 1):
-            cover, secret = (t.to(ctx.device) for t in sampler.batch(rng, cfg.batch))
+            cover, secret = (t.to(ctx.device) for t in draw(rng, cfg.batch))
             if cfg.bits:
                 secret = random_bits((cfg.batch, cfg.bits, *cover.shape[-2:])).to(ctx.device)
             stego, revealed, target = channel(cover, secret)
-            cover_loss = F.mse_loss(stego, cover)
-            if cfg.bits:  # the decoder's output is a logit per bit
-                secret_loss = F.binary_cross_entropy_with_logits(revealed, target)
-            else:
-                secret_loss = F.mse_loss(revealed, target)
+            cover_loss = cover_domain.loss(stego, cover)
+            secret_loss = secret_domain.secret_loss(revealed, target)  # for bits: BCE on a logit per bit
             alpha = meta.get("alpha", cfg.alpha)
             loss = alpha * cover_loss + cfg.beta * secret_loss
             optimizer.zero_grad(set_to_none=True)
@@ -249,15 +332,16 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             optimizer.step()
             if not math.isfinite(loss.item()):
                 raise RuntimeError(f"loss is {loss.item()} at step {step}")
-            cover_db = float(psnr_from_mse(cover_loss.item() * 255**2))
+            cover_db = cover_domain.loss_db(cover_loss.item())
             if cfg.cover_target is not None:
                 # Dual ascent on "cover PSNR >= target": more weight on the cover while it is below, less above.
                 # Every rank sees its own batch, so rank 0's value is shared to keep the losses identical.
-                step_alpha = alpha * math.exp(cfg.alpha_rate * max(-5.0, min(5.0, cfg.cover_target - cover_db)))
+                target = cover_target_at(cfg, step)
+                step_alpha = alpha * math.exp(cfg.alpha_rate * max(-5.0, min(5.0, target - cover_db)))
                 meta["alpha"] = ctx.share(min(1e7, max(1e-3, step_alpha)))
             bar.update(1)
             shown = ({"bce": f"{secret_loss.item():.3f}"} if cfg.bits else
-                     {"secret": f"{psnr_from_mse(secret_loss.item() * 255**2):.1f}"})
+                     {"secret": f"{secret_domain.loss_db(secret_loss.item()):.1f}"})
             bar.set_postfix(loss=f"{loss.item():.2e}", cover=f"{cover_db:.1f}", **shown, refresh=False)
 
             elapsed = seconds0 + time.time() - t0
@@ -268,19 +352,23 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             numpy_states = ctx.gather(rng.bit_generator.state)
             torch_states = ctx.gather(torch.get_rng_state())
             val_loss = None
+            if ctx.main:
+                figures = _evaluate(model, *validation, ctx.device, domains)
+                cover_db, secret_db = _headline(figures)
+            if ctx.main:
+                short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
             if ctx.main and cfg.bits:
-                figures = _evaluate(model, val_covers, val_secrets, ctx.device, bits=True)
                 # Fewest bit errors, with a cover under its target counted as worse.
-                short = max(0.0, (cfg.cover_target or 0.0) - figures["cover_psnr"])
                 val_loss = figures["bit_error_rate"] + 0.01 * short
+            elif ctx.main and cfg.cover_target is not None and cfg.cover_warmup:
+                # The secret's error, with every dB the cover is under its (final) target counted against it.
+                val_loss = 10 ** (-secret_db / 10) * (1 + max(0.0, cfg.cover_target - cover_db))
             elif ctx.main:
-                figures = _evaluate(model, val_covers, val_secrets, ctx.device)
-                # Plateau on the training objective, measured on validation in 8-bit.
-                val_loss = cfg.alpha * 10 ** (-figures["cover_psnr"] / 10) + cfg.beta * 10 ** (
-                    -figures["secret_psnr"] / 10
-                )
+                # Plateau on the training objective, measured on validation as files hold it.
+                val_loss = cfg.alpha * 10 ** (-cover_db / 10) + cfg.beta * 10 ** (-secret_db / 10)
             val_loss = ctx.share(val_loss)
-            scheduler.step(val_loss)
+            if step > cfg.cover_warmup:  # while the target rises, the objective moves: no plateau to see
+                scheduler.step(val_loss)
             if ctx.main:
                 last = {"step": step, "seconds": round(elapsed, 1), "lr": optimizer.param_groups[0]["lr"],
                         "alpha": meta.get("alpha", cfg.alpha), "samples": step * cfg.batch * ctx.world,
@@ -290,12 +378,14 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
                 meta.update(step=step, seconds=elapsed)
                 if meta["best"] is None or val_loss < meta["best"]["val_loss"]:
                     meta["best"] = last
-                    save_model(model, out / "best.safetensors", card={"training": last})
+                    save_model(model, out / "best.safetensors", card={
+                        "training": last, "pairing": cfg.pairing,
+                        **({"spectrogram": cfg.spectrogram} if "audio" in PAIRINGS[cfg.pairing] else {})})
                 save_checkpoint(ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler,
                                 numpy_states=numpy_states, torch_states=torch_states, meta=meta)
                 what = (f"bit errors {figures['bit_error_rate']:.2e}" if cfg.bits
-                        else f"secret {figures['secret_psnr']:.2f} dB")
-                bar.write(f"step {step}: cover {figures['cover_psnr']:.2f} dB, {what}, lr {last['lr']:.1e}")
+                        else f"secret {secret_db:.2f} dB")
+                bar.write(f"step {step}: cover {cover_db:.2f} dB, {what}, lr {last['lr']:.1e}")
             if out_of_time:
                 break
     finally:

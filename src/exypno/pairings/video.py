@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .errors import ExypnoError
-from .media import video
-from .media.image import check_output, read_image, resize, write_png
-from .media.shuffle import shuffle_blocks, unshuffle_blocks
+from ..errors import ExypnoError
+from ..media import video
+from ..media.image import check_output, read_image, resize, write_png
+from ..media.shuffle import shuffle_blocks, unshuffle_blocks
 
 
 def is_video(path) -> bool:

@@ -1,0 +1,122 @@
+"""``exypno evaluate`` for video: per-frame figures through the real lossless stego file.
+
+Each pair (a cover video with a secret video or image) goes cover -> stego .mkv on disk -> reveal ->
+revealed .mkv (or, for an image secret, the average of the frames' reveals as a .png) on disk -> read back.
+
+Per pair: cover and secret PSNR/SSIM per frame (mean and worst frame), frames per second of hiding, and the
+process's peak memory (resident set size) after it; a figure shows the first, middle and last frames.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ExypnoError
+from ..media import video
+from ..media.image import read_image, resize
+from .figures import comparison_figure
+from .metrics import psnr_8bit, ssim_8bit
+
+
+def list_videos(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder] if folder.suffix.lower() in video.VIDEO_SUFFIXES else []
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in video.VIDEO_SUFFIXES and p.is_file())
+
+
+def _stats(values: list[float]) -> dict:
+    v = np.array(values, float)
+    return {"mean": float(v.mean()), "worst": float(v.min())}
+
+
+def video_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
+    """Cover videos with secret videos or images, i-th with i-th by name; a folder with itself: i hides i+1."""
+    from ..train.data import list_photos
+
+    c = list_videos(covers)
+    s = list_videos(secrets) or (list_photos(secrets) if Path(secrets).is_dir() else [Path(secrets)])
+    if not c or not s:
+        raise ExypnoError(f"{covers if not c else secrets}: no videos (or images for the secrets)")
+    if Path(covers).resolve() == Path(secrets).resolve():
+        if len(c) < 2:
+            raise ExypnoError(f"{covers}: need two videos to pair a folder with itself")
+        return [(c[i], c[(i + 1) % len(c)]) for i in range(len(c))]
+    return list(zip(c, s))
+
+
+def evaluate_video_pairs(pairs, out: Path, model: str = "default", force: bool = False, quiet: bool = False) -> dict:
+    from ..api import load
+    from ..pairings import hide_in_video, is_video, reveal_from_video
+
+    stego_model = load(model)
+    out.mkdir(parents=True, exist_ok=True)
+    records, figure_rows = [], []
+    for i, (cover, secret) in enumerate(pairs):
+        info = video.probe(cover)
+        stem = f"{i:03d}_{Path(cover).stem}__{Path(secret).stem}"
+        stego_file = out / f"{stem}.stego.mkv"
+        secret_is_video = is_video(secret)
+        revealed_file = out / f"{stem}.revealed.{'mkv' if secret_is_video else 'png'}"
+        t0 = time.perf_counter()
+        hide_in_video(stego_model, Path(cover), secret, stego_file, force=force)
+        hide_seconds = time.perf_counter() - t0
+        reveal_from_video(stego_model, stego_file, revealed_file, force=force)
+        cover_psnr, cover_ssim, secret_psnr, secret_ssim = [], [], [], []
+        wanted = {0, info.frames // 2, info.frames - 1}
+        secret_frames = video.frames(Path(secret)) if secret_is_video else None
+        revealed_frames = video.frames(revealed_file) if secret_is_video else None
+        image = None if secret_is_video else resize(read_image(secret), info.height, info.width)
+        for n, (c, s) in enumerate(zip(video.frames(Path(cover)), video.frames(stego_file))):
+            cover_psnr.append(psnr_8bit(c, s))
+            cover_ssim.append(ssim_8bit(c, s))
+            x = r = None
+            if secret_is_video:
+                x, r = next(secret_frames, None), next(revealed_frames, None)
+                if x is not None and r is not None:
+                    x = resize(x, info.height, info.width)
+                    secret_psnr.append(psnr_8bit(x, r))
+                    secret_ssim.append(ssim_8bit(x, r))
+            if n in wanted and len(figure_rows) < 6 and (not secret_is_video or (x is not None and r is not None)):
+                rev = r if secret_is_video else stego_model.reveal(s, align=False)
+                sec = x if secret_is_video else image
+                figure_rows.append(dict(cover=c, stego=s, secret=sec, revealed=rev,
+                                        label=f"{Path(cover).stem} frame {n}"))
+        record = {"cover": str(cover), "secret": str(secret), "frames": len(cover_psnr),
+                  "hide_fps": len(cover_psnr) / hide_seconds,
+                  "cover_psnr": _stats(cover_psnr), "cover_ssim": _stats(cover_ssim)}
+        if secret_is_video:
+            record.update(secret_psnr=_stats(secret_psnr), secret_ssim=_stats(secret_ssim))
+        else:  # one image: the averaged reveal
+            revealed = read_image(revealed_file)
+            record.update(secret_psnr={"averaged": float(psnr_8bit(image, revealed))},
+                          secret_ssim={"averaged": float(ssim_8bit(image, revealed))})
+        records.append(record)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summary = {"model": str(model), "pairs": records, "peak_rss_mb": peak_mb}
+    (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if figure_rows:
+        comparison_figure(figure_rows, out / "figure.png", title=f"{model}: video frames after the lossless round trip")
+    if not quiet:
+        print(format_video_table(summary))
+        print(f"wrote {out / 'results.json'} and {out / 'figure.png'}")
+    return summary
+
+
+def format_video_table(summary: dict) -> str:
+    lines = [f"{summary['model']}: per-frame figures after the lossless FFV1 round trip "
+             f"(peak memory {summary['peak_rss_mb']:.0f} MB)",
+             f"{'pair':<36}{'frames':>7}{'fps':>7}{'cover PSNR':>12}{'worst':>8}{'SSIM':>8}"
+             f"{'secret PSNR':>13}{'worst':>8}{'SSIM':>8}"]
+    for r in summary["pairs"]:
+        name = f"{Path(r['cover']).stem} + {Path(r['secret']).stem}"[:35]
+        sp, ss = r["secret_psnr"], r["secret_ssim"]
+        secret = (f"{sp['mean']:>13.2f}{sp['worst']:>8.2f}{ss['mean']:>8.4f}" if "mean" in sp
+                  else f"{sp['averaged']:>13.2f}{'(avg)':>8}{ss['averaged']:>8.4f}")
+        lines.append(f"{name:<36}{r['frames']:>7}{r['hide_fps']:>7.2f}{r['cover_psnr']['mean']:>12.2f}"
+                     f"{r['cover_psnr']['worst']:>8.2f}{r['cover_ssim']['mean']:>8.4f}{secret}")
+    return "\n".join(lines)

@@ -1,0 +1,239 @@
+"""Audio pairings on the image-shaped networks: audio in audio, image in audio, audio in image.
+
+Sound becomes an STFT grid of 256 rows (frequency bins, 16 kHz, hop 128) by one column per frame
+(``media/audio.py``); the model card says which representation its networks saw. The rules:
+
+- **audio in audio**: the secret is as long as the cover at most; a longer one is refused with the
+  capacity stated, a shorter one is padded with silence. The stego is a 16 kHz mono 16-bit WAV.
+- **image in audio**: the secret image is resized to 256 rows, keeping its aspect, so a W x H image takes
+  ``round(W * 256 / H)`` frames (``image_seconds`` says how many seconds of cover that is). A longer cover
+  carries the image again and again; ``reveal_audio(..., size=(W, H))`` averages the copies and resizes
+  back. Without ``size`` the reveal is the whole grid, copies side by side.
+- **audio in image**: every full band of 256 rows of the cover carries ``width`` frames of secret, bands
+  one after another in time (``image_capacity_seconds``). A shorter secret is padded with silence, and the
+  reveal gives the full capacity, silence included.
+
+Reading a stego WAV at another rate than 16 kHz would resample it and destroy the secret, so it is refused.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ExypnoError
+from ..media import audio, files
+from ..media.image import check_output, read_image, resize, write_png
+
+ROWS = audio.Spectrogram().bins  # 256: the height of every audio grid, and of an image paired with audio
+RATE = audio.SAMPLE_RATE
+PAIRING_MODELS = {  # pairing -> the shipped model that does it
+    "image-in-image": "default",
+    "audio-in-audio": "audio-in-audio",
+    "image-in-audio": "image-in-audio",
+    "audio-in-image": "audio-in-image",
+}
+
+
+def is_audio(path) -> bool:
+    return isinstance(path, (str, Path)) and Path(path).suffix.lower() in audio.AUDIO_SUFFIXES
+
+
+def pairing_of(cover, secret) -> str:
+    """The pairing that two inputs make, from their file types ("image" for anything not audio)."""
+    return f"{'audio' if is_audio(secret) else 'image'}-in-{'audio' if is_audio(cover) else 'image'}"
+
+
+def reveal_pairing(stego, output) -> str:
+    return f"{'audio' if is_audio(output) else 'image'}-in-{'audio' if is_audio(stego) else 'image'}"
+
+
+def _spectrogram(card: dict) -> audio.Spectrogram:
+    name = card.get("spectrogram", "complex")
+    if name not in audio.SPECTROGRAMS:
+        raise ExypnoError(f"model card names an unknown spectrogram {name!r}")
+    return audio.SPECTROGRAMS[name]
+
+
+CHANNEL_PAIRINGS = {(3, 3): "image-in-image", (2, 2): "audio-in-audio", (2, 3): "image-in-audio",
+                    (3, 2): "audio-in-image"}  # (cover, secret) channels -> pairing, for cards that do not say
+
+
+def model_pairing(stego_model) -> str:
+    config = stego_model.model.config
+    return stego_model.card.get("pairing") or CHANNEL_PAIRINGS.get((config.cover_channels, config.secret_channels),
+                                                                  "bits")
+
+
+def check_model(stego_model, pairing: str) -> None:
+    have = model_pairing(stego_model)
+    if have != pairing:
+        raise ExypnoError(f"this model hides {have.replace('-', ' ')}, not {pairing.replace('-', ' ')} "
+                          f"(shipped for that: --model {PAIRING_MODELS[pairing]})")
+
+
+def _ready(stego_model, pairing: str, lacking: str, action: str):
+    """(spectrogram, networks) of a model that does ``pairing`` and is not the ``lacking`` part."""
+    check_model(stego_model, pairing)
+    if stego_model.part == lacking:
+        what = "a receiver (decoder only)" if lacking == "receiver" else "a sender (compressor + encoder)"
+        raise ExypnoError(f"this model file is {what}: it cannot {action}")
+    return _spectrogram(stego_model.card), stego_model.model
+
+
+def seconds(frames: int) -> float:
+    return audio.Spectrogram().samples(frames) / RATE
+
+
+def image_frames(width: int, height: int) -> int:
+    """Frames an image of this size takes once resized to the grid's 256 rows."""
+    return max(1, round(width * ROWS / height))
+
+
+def image_seconds(width: int, height: int) -> float:
+    return seconds(image_frames(width, height))
+
+
+def image_capacity_frames(height: int, width: int) -> int:
+    return (height // ROWS) * width
+
+
+def image_capacity_seconds(height: int, width: int) -> float:
+    frames = image_capacity_frames(height, width)
+    return seconds(frames) if frames else 0.0
+
+
+def _run(stego_model, fn, inputs, out_channels):
+    from ..api import _run_tiled
+
+    with torch.inference_mode():
+        return _run_tiled(fn, inputs, stego_model.model.multiple, out_channels)
+
+
+def _image_tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float().div_(255.0)
+
+
+def _tensor_image(t: torch.Tensor) -> np.ndarray:
+    return torch.round(t[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def _read_stego_wav(path: Path) -> np.ndarray:
+    import soundfile as sf
+
+    path = files.check_input(path)
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        raise ExypnoError(f"{path}: not an audio file Exypno can read") from None
+    if info.samplerate != RATE or info.channels != 1:
+        raise ExypnoError(f"{path}: a stego is 16 kHz mono; this file is {info.samplerate} Hz, {info.channels} "
+                          "channel(s), so it was converted after hiding and holds no secret any more")
+    return audio.read_audio(path)
+
+
+def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Hide ``secret`` in ``cover`` (one of them, or both, audio) and write the stego to ``output``.
+
+    Returns the stego as written (an 8-bit image, or a waveform on the 16-bit grid) and notes for the user."""
+    pairing = pairing_of(cover, secret)
+    spec, model = _ready(stego_model, pairing, "receiver", "hide")
+    notes = []
+    if pairing == "audio-in-image":
+        check_output(output, force)
+        cover_img = read_image(cover)
+        h, w = cover_img.shape[:2]
+        capacity = image_capacity_frames(h, w)
+        if not capacity:
+            raise ExypnoError(f"{cover}: an image must be at least {ROWS} pixels tall to carry audio")
+        wave = audio.read_audio(Path(secret))
+        frames = spec.frames(len(wave))
+        if frames > capacity:
+            raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; this {w}x{h} image carries at most "
+                              f"{image_capacity_seconds(h, w):.2f} s")
+        padded = np.zeros(spec.samples(capacity), np.float32)
+        padded[: len(wave)] = wave
+        grid = spec.to_tensor(torch.from_numpy(padded)[None])  # (1, 2, 256, capacity)
+        secret_t = torch.zeros(1, 2, h, w)
+        for band in range(h // ROWS):
+            secret_t[..., band * ROWS : (band + 1) * ROWS, :] = grid[..., band * w : (band + 1) * w]
+        stego = _tensor_image(_run(stego_model, model.hide, [_image_tensor(cover_img), secret_t],
+                                   model.config.cover_channels))
+        write_png(output, stego, force)
+        notes.append(f"the stego carries {capacity} frames ({seconds(capacity):.2f} s); the secret fills "
+                     f"{len(wave) / RATE:.2f} s of it")
+        return stego, notes
+
+    cover_wave = audio.read_audio(Path(cover))
+    audio.check_wav_output(output, force)
+    cover_grid = spec.to_tensor(torch.from_numpy(cover_wave)[None])
+    frames = cover_grid.shape[-1]
+    if pairing == "audio-in-audio":
+        wave = audio.read_audio(Path(secret))
+        if len(wave) > len(cover_wave):
+            raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; the cover carries at most "
+                              f"{len(cover_wave) / RATE:.2f} s")
+        padded = np.zeros(len(cover_wave), np.float32)
+        padded[: len(wave)] = wave
+        secret_t = spec.to_tensor(torch.from_numpy(padded)[None])
+    else:  # image in audio
+        img = read_image(secret)
+        sh, sw = img.shape[:2]
+        need = image_frames(sw, sh)
+        if need > frames:
+            raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh):.2f} s of cover; "
+                              f"this cover is {len(cover_wave) / RATE:.2f} s")
+        tile = resize(img, ROWS, need)
+        repeats = -(-frames // need)
+        secret_t = _image_tensor(np.concatenate([tile] * repeats, axis=1)[:, :frames])
+        notes.append(f"the image takes {need} frames ({image_seconds(sw, sh):.2f} s) and is carried "
+                     f"{frames / need:.1f} times; reveal it with --size {sw}x{sh}")
+    stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
+    wave = spec.to_wave(stego, len(cover_wave))[0].numpy()
+    audio.write_wav16(output, wave, RATE, force)
+    return audio.pcm16_values(wave), notes
+
+
+def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Reveal the secret of ``stego`` into ``output`` (a .wav for audio, a .png for an image); return it.
+
+    ``size`` (W, H): for image in audio, the secret's size; the copies along the cover are averaged.
+    """
+    pairing = reveal_pairing(stego, output)
+    spec, model = _ready(stego_model, pairing, "sender", "reveal")
+    if pairing == "audio-in-image":
+        audio.check_wav_output(output, force)
+        img = read_image(stego)
+        h, w = img.shape[:2]
+        if h < ROWS:
+            raise ExypnoError(f"{stego}: under {ROWS} pixels tall, so it carries no audio")
+        grid = _run(stego_model, model.reveal, [_image_tensor(img)], model.config.secret_channels)
+        grid = torch.cat([grid[..., b * ROWS : (b + 1) * ROWS, :] for b in range(h // ROWS)], dim=-1)
+        wave = spec.to_wave(grid, spec.samples(grid.shape[-1]))[0].numpy()
+        audio.write_wav16(output, wave, RATE, force)
+        return audio.pcm16_values(wave)
+    wave = _read_stego_wav(Path(stego))
+    if pairing == "audio-in-audio":
+        audio.check_wav_output(output, force)
+    else:
+        check_output(output, force)
+    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(wave)[None])],
+                model.config.secret_channels)
+    if pairing == "audio-in-audio":
+        revealed_wave = spec.to_wave(grid, len(wave))[0].numpy()
+        audio.write_wav16(output, revealed_wave, RATE, force)
+        return audio.pcm16_values(revealed_wave)
+    revealed = grid[0].clamp(0, 1).numpy()  # (3, 256, frames)
+    if size is not None:
+        sw, sh = size
+        need = image_frames(sw, sh)
+        copies = revealed.shape[-1] // need
+        if copies < 1:
+            raise ExypnoError(f"{stego}: too short to hold a {sw}x{sh} image")
+        revealed = np.mean([revealed[..., i * need : (i + 1) * need] for i in range(copies)], axis=0)
+    img = np.round(revealed.transpose(1, 2, 0) * 255).astype(np.uint8)
+    if size is not None:
+        img = resize(img, size[1], size[0])
+    write_png(output, img, force)
+    return img

@@ -1,0 +1,209 @@
+"""Audio pairings: the length and capacity rules, files in and out, training, and the shipped models."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from PIL import Image
+
+from exypno.api import Stego, WEIGHTS_DIR
+from exypno.errors import ExypnoError
+from exypno.media.audio import SAMPLE_RATE
+from exypno.nets import NetConfig, StegoModel
+from exypno.nets.files import save_model
+from exypno.pairings.audio import (
+    hide_audio, image_capacity_seconds, image_frames, image_seconds, pairing_of, reveal_audio, reveal_pairing,
+)
+from exypno.train.loop import TrainConfig, train
+
+from .conftest import smooth_photo
+
+CHANNELS = {"audio-in-audio": (2, 2), "image-in-audio": (2, 3), "audio-in-image": (3, 2)}
+
+
+def sound(rng, seconds, kind="speech"):
+    """A speech- or music-like test sound at 16 kHz: harmonics with a moving pitch, under an envelope."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    f0 = rng.uniform(110, 220) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(0.5, 3) * t))
+    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
+    x = sum(np.sin(k * phase) / k for k in range(1, 8))
+    if kind == "speech":
+        x *= np.clip(np.sin(2 * np.pi * 3 * t + rng.uniform(0, 6)), 0, None)  # syllables
+    x += rng.normal(0, 0.01, len(t))
+    return (0.1 * x / np.sqrt(np.mean(x**2))).astype(np.float32)
+
+
+def write_sound(path, x, rate=SAMPLE_RATE):
+    sf.write(str(path), x, rate, subtype="PCM_16")
+    return path
+
+
+def tiny_model(tmp_path, pairing):
+    torch.manual_seed(0)
+    cover, secret = CHANNELS[pairing]
+    model = StegoModel(NetConfig(width=8, blocks=(1, 1, 1), cover_channels=cover, secret_channels=secret))
+    path = tmp_path / f"{pairing}.safetensors"
+    save_model(model, path, card={"pairing": pairing, "spectrogram": "complex"})
+    return Stego.load(path)
+
+
+@pytest.fixture
+def files(tmp_path, rng):
+    d = tmp_path / "in"
+    d.mkdir()
+    out = {
+        "cover.wav": write_sound(d / "cover.wav", sound(rng, 3.0, "music")),
+        "secret.wav": write_sound(d / "secret.wav", sound(rng, 1.5)),
+        "long.wav": write_sound(d / "long.wav", sound(rng, 4.0)),
+        "photo.png": d / "photo.png",
+        "tall.png": d / "tall.png",
+        "small.png": d / "small.png",
+    }
+    Image.fromarray(smooth_photo(rng, 300, 200)).save(out["photo.png"])
+    Image.fromarray(smooth_photo(rng, 512, 96)).save(out["tall.png"])
+    Image.fromarray(smooth_photo(rng, 100, 100)).save(out["small.png"])
+    return out
+
+
+def test_pairing_follows_the_file_types():
+    assert pairing_of("a.wav", "b.flac") == "audio-in-audio"
+    assert pairing_of("a.ogg", "b.png") == "image-in-audio"
+    assert pairing_of("a.jpg", "b.wav") == "audio-in-image"
+    assert pairing_of("a.png", "b.png") == "image-in-image"
+    assert reveal_pairing("s.wav", "out.png") == "image-in-audio"
+    assert reveal_pairing("s.png", "out.wav") == "audio-in-image"
+
+
+def test_capacity_rules():
+    assert image_frames(512, 256) == 512 and image_frames(256, 512) == 128
+    assert image_seconds(256, 256) == pytest.approx(255 * 128 / SAMPLE_RATE)
+    assert image_capacity_seconds(255, 1000) == 0.0  # under one band of 256 rows: no audio
+    assert image_capacity_seconds(600, 100) == pytest.approx((2 * 100 - 1) * 128 / SAMPLE_RATE)  # two bands
+
+
+def test_audio_in_audio_round_trip(tmp_path, files):
+    model = tiny_model(tmp_path, "audio-in-audio")
+    stego, _ = hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "stego.wav")
+    info = sf.info(str(tmp_path / "stego.wav"))
+    assert (info.samplerate, info.channels, info.subtype) == (SAMPLE_RATE, 1, "PCM_16")
+    assert info.frames == len(stego) == 3 * SAMPLE_RATE  # the cover's length
+    revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "revealed.wav")
+    assert sf.info(str(tmp_path / "revealed.wav")).frames == len(revealed) == 3 * SAMPLE_RATE  # padded secret
+
+
+def test_a_secret_longer_than_the_cover_is_refused_and_nothing_written(tmp_path, files):
+    model = tiny_model(tmp_path, "audio-in-audio")
+    with pytest.raises(ExypnoError, match=r"4.00 s of audio; the cover carries at most 3.00 s"):
+        hide_audio(model, files["cover.wav"], files["long.wav"], tmp_path / "stego.wav")
+    assert not (tmp_path / "stego.wav").exists()
+
+
+def test_image_in_audio_round_trip_and_repeats(tmp_path, files):
+    model = tiny_model(tmp_path, "image-in-audio")
+    _, notes = hide_audio(model, files["cover.wav"], files["photo.png"], tmp_path / "stego.wav")
+    assert "--size 200x300" in notes[0]
+    grid = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "grid.png")
+    assert grid.shape == (256, 3 * SAMPLE_RATE // 128 + 1, 3)  # the whole grid, copies side by side
+    img = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.png", size=(200, 300))
+    assert img.shape == (300, 200, 3)
+
+
+def test_image_needs_enough_cover(tmp_path, files, rng):
+    model = tiny_model(tmp_path, "image-in-audio")
+    short = write_sound(tmp_path / "short.wav", sound(rng, 0.5))
+    with pytest.raises(ExypnoError, match=r"a 200x300 image needs 1.36 s of cover; this cover is 0.50 s"):
+        hide_audio(model, short, files["photo.png"], tmp_path / "stego.wav")
+    assert not (tmp_path / "stego.wav").exists()
+
+
+def test_audio_in_image_round_trip_and_capacity(tmp_path, files):
+    model = tiny_model(tmp_path, "audio-in-image")
+    stego, notes = hide_audio(model, files["tall.png"], files["secret.wav"], tmp_path / "stego.png")
+    assert stego.shape == (512, 96, 3)
+    revealed = reveal_audio(model, tmp_path / "stego.png", tmp_path / "secret.wav")
+    assert len(revealed) == (2 * 96 - 1) * 128  # two bands of 96 frames: the full capacity
+    with pytest.raises(ExypnoError, match=r"carries at most 1.53 s"):
+        hide_audio(model, files["tall.png"], files["cover.wav"], tmp_path / "s2.png")
+    with pytest.raises(ExypnoError, match="at least 256 pixels tall"):
+        hide_audio(model, files["small.png"], files["secret.wav"], tmp_path / "s3.png")
+    assert not (tmp_path / "s2.png").exists() and not (tmp_path / "s3.png").exists()
+
+
+def test_wrong_model_and_converted_stego_are_refused(tmp_path, files):
+    model = tiny_model(tmp_path, "audio-in-audio")
+    with pytest.raises(ExypnoError, match="hides audio in audio, not image in audio"):
+        hide_audio(model, files["cover.wav"], files["photo.png"], tmp_path / "x.wav")
+    hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "stego.wav")
+    x, _ = sf.read(str(tmp_path / "stego.wav"))
+    sf.write(str(tmp_path / "resampled.wav"), x[::2], 8000, subtype="PCM_16")
+    with pytest.raises(ExypnoError, match="8000 Hz.*converted after hiding"):
+        reveal_audio(model, tmp_path / "resampled.wav", tmp_path / "r.wav")
+
+
+def test_cli_picks_the_pairing_and_reports_bad_input(tmp_path, files):
+    tiny_model(tmp_path, "audio-in-audio")
+    path = str(tmp_path / "audio-in-audio.safetensors")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "exypno", *args], capture_output=True, text=True)
+
+    ok = run("hide", "--cover", str(files["cover.wav"]), "--secret", str(files["secret.wav"]),
+             "-o", str(tmp_path / "s.wav"), "--model", path)
+    assert ok.returncode == 0, ok.stderr
+    ok = run("reveal", str(tmp_path / "s.wav"), "-o", str(tmp_path / "r.wav"), "--model", path)
+    assert ok.returncode == 0, ok.stderr
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "junk.wav").write_bytes(b"RIFF....not audio")
+    for bad, msg in (("empty.wav", "file is empty"), ("junk.wav", "not an audio file")):
+        r = run("hide", "--cover", str(tmp_path / bad), "--secret", str(files["secret.wav"]),
+                "-o", str(tmp_path / "x.wav"), "--model", path)
+        assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.wav").exists()
+    r = run("hide", "--cover", str(files["cover.wav"]), "--secret", str(files["secret.wav"]),
+            "-o", str(tmp_path / "x.mp3"), "--model", path)
+    assert r.returncode == 2 and "16-bit WAV only" in r.stderr
+
+
+@pytest.mark.parametrize("pairing", ["audio-in-audio", "image-in-audio", "audio-in-image"])
+def test_training_runs_each_pairing_through_the_file_channel(tmp_path, rng, pairing):
+    sounds, photos = tmp_path / "sounds", tmp_path / "photos"
+    sounds.mkdir()
+    photos.mkdir()
+    for i in range(10):
+        write_sound(sounds / f"s{i}.wav", sound(rng, 0.5, ("speech", "music")[i % 2]))
+        Image.fromarray(smooth_photo(rng, 256, 40)).save(photos / f"p{i}.png")
+    cfg = TrainConfig(data=str(photos), audio=str(sounds), out=str(tmp_path / "run"), pairing=pairing, width=8,
+                      blocks=(1, 1, 1), crop=8, val_crop=16, batch=2, val_pairs=3, val_every=2, steps=4,
+                      val_fraction=0.3, threads=1, cover_target=30, cover_warmup=2)
+    result = train(cfg, progress=False)
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    cover_unit = "snr" if pairing.endswith("audio") else "psnr"
+    secret_unit = "snr" if pairing.startswith("audio") else "psnr"
+    assert {f"cover_{cover_unit}", f"secret_{secret_unit}"} <= set(log[-1])
+    card = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert card["pairing"] == pairing and card["spectrogram"] == "complex"
+    assert result["last"]["step"] == 4
+
+
+SHIPPED = {p: WEIGHTS_DIR / f"{p}.safetensors" for p in CHANNELS}
+
+
+@pytest.mark.skipif(not SHIPPED["image-in-audio"].exists(), reason="no shipped image-in-audio model")
+def test_shipped_image_in_audio_model_hides_a_photo(tmp_path, files):
+    from skimage import data
+
+    from exypno.evaluate.audio import snr
+    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.audio import read_audio
+    from exypno.media.image import resize
+
+    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")
+    model = Stego.load("image-in-audio")
+    stego, _ = hide_audio(model, files["cover.wav"], tmp_path / "astronaut.png", tmp_path / "stego.wav")
+    assert snr(read_audio(files["cover.wav"]), stego) > 25
+    revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.png", size=(512, 512))
+    assert psnr_8bit(resize(data.astronaut(), 512, 512), revealed) > 20
