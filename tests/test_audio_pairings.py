@@ -101,12 +101,12 @@ def test_a_secret_longer_than_the_cover_is_refused_and_nothing_written(tmp_path,
     assert not (tmp_path / "stego.wav").exists()
 
 
-def test_image_in_audio_round_trip_and_repeats(tmp_path, files):
+def test_image_in_audio_round_trip_stretches_over_the_cover(tmp_path, files):
     model = tiny_model(tmp_path, "image-in-audio")
     _, notes = hide_audio(model, files["cover.wav"], files["photo.png"], tmp_path / "stego.wav")
     assert "--size 200x300" in notes[0]
     grid = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "grid.png")
-    assert grid.shape == (256, 3 * SAMPLE_RATE // 128 + 1, 3)  # the whole grid, copies side by side
+    assert grid.shape == (256, 3 * SAMPLE_RATE // 128 + 1, 3)  # the picture as stretched over every frame
     img = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.png", size=(200, 300))
     assert img.shape == (300, 200, 3)
 
@@ -207,3 +207,21 @@ def test_shipped_image_in_audio_model_hides_a_photo(tmp_path, files):
     assert snr(read_audio(files["cover.wav"]), stego) > 25
     revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.png", size=(512, 512))
     assert psnr_8bit(resize(data.astronaut(), 512, 512), revealed) > 20
+
+
+def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, files):
+    """Sender and receiver bring the sound to one level first: a cover 20 dB quieter gives the same reveal."""
+    from exypno.evaluate.audio import snr
+    from exypno.media.audio import read_audio
+    from exypno.pairings.audio import LEVEL_DB, level_gain
+
+    x = read_audio(files["cover.wav"])
+    assert 20 * np.log10(np.sqrt(np.mean((x * level_gain(x)) ** 2))) == pytest.approx(LEVEL_DB, abs=0.01)
+    quiet = write_sound(tmp_path / "quiet.wav", x * 0.1)
+    model = tiny_model(tmp_path, "image-in-audio")
+    loud_stego, _ = hide_audio(model, files["cover.wav"], files["photo.png"], tmp_path / "loud.wav")
+    quiet_stego, _ = hide_audio(model, quiet, files["photo.png"], tmp_path / "quiet_stego.wav")
+    assert snr(x, loud_stego) == pytest.approx(snr(read_audio(quiet), quiet_stego), abs=1.5)  # 16-bit rounding
+    a = reveal_audio(model, tmp_path / "loud.wav", tmp_path / "a.png").astype(int)
+    b = reveal_audio(model, tmp_path / "quiet_stego.wav", tmp_path / "b.png").astype(int)
+    assert np.abs(a - b).mean() < 1.0  # 8-bit levels

@@ -5,10 +5,11 @@ Sound becomes an STFT grid of 256 rows (frequency bins, 16 kHz, hop 128) by one 
 
 - **audio in audio**: the secret is as long as the cover at most; a longer one is refused with the
   capacity stated, a shorter one is padded with silence. The stego is a 16 kHz mono 16-bit WAV.
-- **image in audio**: the secret image is resized to 256 rows, keeping its aspect, so a W x H image takes
-  ``round(W * 256 / H)`` frames (``image_seconds`` says how many seconds of cover that is). A longer cover
-  carries the image again and again; ``reveal_audio(..., size=(W, H))`` averages the copies and resizes
-  back. Without ``size`` the reveal is the whole grid, copies side by side.
+- **image in audio**: the secret image is resized to 256 rows, keeping its aspect, so a W x H image needs
+  ``round(W * 256 / H)`` frames (``image_seconds`` says how many seconds of cover that is). It is then
+  stretched in time over the whole cover, so a longer cover spreads each pixel over more frames and the
+  reveal, shrunk back with ``reveal_audio(..., size=(W, H))``, averages them. Without ``size`` the reveal
+  is the stretched picture, 256 rows by one column per frame.
 - **audio in image**: every full band of 256 rows of the cover carries ``width`` frames of secret, bands
   one after another in time (``image_capacity_seconds``). A shorter secret is padded with silence, and the
   reveal gives the full capacity, silence included.
@@ -73,6 +74,18 @@ def check_model(stego_model, pairing: str) -> None:
                           f"(shipped for that: --model {PAIRING_MODELS[pairing]})")
 
 
+LEVEL_DB = -24.0  # RMS (dBFS) a sound cover is brought to before the networks see it: mid-way in training's range
+
+
+def level_gain(wave: np.ndarray) -> float:
+    """The gain that brings ``wave`` to ``LEVEL_DB``. Sender and receiver compute it alike, on the cover and on
+    the stego: at 30 dB SNR and more their levels differ by under 0.3%, so the receiver's networks see the
+    stego at the level the sender's saw it, whatever the level of the file (the residual then scales with the
+    cover, and loud covers do not drown it)."""
+    rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64)))) if len(wave) else 0.0
+    return float(np.clip(10 ** (LEVEL_DB / 20) / max(rms, 1e-9), 0.01, 100.0))
+
+
 def _ready(stego_model, pairing: str, lacking: str, action: str):
     """(spectrogram, networks) of a model that does ``pairing`` and is not the ``lacking`` part."""
     check_model(stego_model, pairing)
@@ -112,7 +125,7 @@ def _run(stego_model, fn, inputs, out_channels):
 
 
 def _image_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float().div_(255.0)
+    return torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float().div_(255.0)
 
 
 def _tensor_image(t: torch.Tensor) -> np.ndarray:
@@ -167,7 +180,8 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
 
     cover_wave = audio.read_audio(Path(cover))
     audio.check_wav_output(output, force)
-    cover_grid = spec.to_tensor(torch.from_numpy(cover_wave)[None])
+    gain = level_gain(cover_wave)
+    cover_grid = spec.to_tensor(torch.from_numpy(cover_wave * gain)[None])
     frames = cover_grid.shape[-1]
     if pairing == "audio-in-audio":
         wave = audio.read_audio(Path(secret))
@@ -184,13 +198,11 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         if need > frames:
             raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh):.2f} s of cover; "
                               f"this cover is {len(cover_wave) / RATE:.2f} s")
-        tile = resize(img, ROWS, need)
-        repeats = -(-frames // need)
-        secret_t = _image_tensor(np.concatenate([tile] * repeats, axis=1)[:, :frames])
-        notes.append(f"the image takes {need} frames ({image_seconds(sw, sh):.2f} s) and is carried "
-                     f"{frames / need:.1f} times; reveal it with --size {sw}x{sh}")
+        secret_t = _image_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
+        notes.append(f"the image needs {need} frames ({image_seconds(sw, sh):.2f} s) and is stretched over "
+                     f"the cover's {frames} ({frames / need:.1f} times); reveal it with --size {sw}x{sh}")
     stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
-    wave = spec.to_wave(stego, len(cover_wave))[0].numpy()
+    wave = spec.to_wave(stego, len(cover_wave))[0].numpy() / gain
     audio.write_wav16(output, wave, RATE, force)
     return audio.pcm16_values(wave), notes
 
@@ -218,22 +230,17 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         audio.check_wav_output(output, force)
     else:
         check_output(output, force)
-    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(wave)[None])],
+    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(wave * level_gain(wave))[None])],
                 model.config.secret_channels)
     if pairing == "audio-in-audio":
         revealed_wave = spec.to_wave(grid, len(wave))[0].numpy()
         audio.write_wav16(output, revealed_wave, RATE, force)
         return audio.pcm16_values(revealed_wave)
-    revealed = grid[0].clamp(0, 1).numpy()  # (3, 256, frames)
+    img = _tensor_image(grid)  # (256, frames, 3): the image as stretched over the cover
     if size is not None:
         sw, sh = size
-        need = image_frames(sw, sh)
-        copies = revealed.shape[-1] // need
-        if copies < 1:
+        if image_frames(sw, sh) > img.shape[1]:
             raise ExypnoError(f"{stego}: too short to hold a {sw}x{sh} image")
-        revealed = np.mean([revealed[..., i * need : (i + 1) * need] for i in range(copies)], axis=0)
-    img = np.round(revealed.transpose(1, 2, 0) * 255).astype(np.uint8)
-    if size is not None:
-        img = resize(img, size[1], size[0])
+        img = resize(img, sh, sw)
     write_png(output, img, force)
     return img
