@@ -213,7 +213,7 @@ def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, 
     """Sender and receiver bring the sound to one level first: a cover 20 dB quieter gives the same reveal."""
     from exypno.evaluate.audio import snr
     from exypno.media.audio import read_audio
-    from exypno.pairings.audio import LEVEL_DB, level_gain
+    from exypno.media.audio import LEVEL_DB, level_gain
 
     x = read_audio(files["cover.wav"])
     assert 20 * np.log10(np.sqrt(np.mean((x * level_gain(x)) ** 2))) == pytest.approx(LEVEL_DB, abs=0.01)
@@ -225,3 +225,14 @@ def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, 
     a = reveal_audio(model, tmp_path / "loud.wav", tmp_path / "a.png").astype(int)
     b = reveal_audio(model, tmp_path / "quiet_stego.wav", tmp_path / "b.png").astype(int)
     assert np.abs(a - b).mean() < 1.0  # 8-bit levels
+
+
+@pytest.mark.skipif(SHIPPED["audio-in-audio"].exists(), reason="an audio-in-audio model is shipped")
+def test_a_pairing_without_a_shipped_model_says_so(tmp_path, files, capsys):
+    from exypno.cli import main
+
+    code = main(["hide", "--cover", str(files["cover.wav"]), "--secret", str(files["secret.wav"]),
+                 "-o", str(tmp_path / "s.wav")])
+    assert code == 2
+    assert "no model for audio in audio is shipped yet" in capsys.readouterr().err
+    assert not (tmp_path / "s.wav").exists()

@@ -189,10 +189,10 @@ def hide(cover, secret, output=None, model: str | Path | None = None, force: boo
     pairings (a path ending in .wav/.flac/.ogg on either side) write ``output`` (required) and return the
     stego as written: a waveform on the 16-bit grid, or an image. ``model``: default, the pairing's shipped one.
     """
-    from .pairings.audio import PAIRING_MODELS, hide_audio, is_audio, pairing_of
+    from .pairings.audio import hide_audio, is_audio, pairing_of, shipped_model
 
     pairing = pairing_of(cover, secret)
-    stego = load(model or PAIRING_MODELS[pairing])
+    stego = load(model or shipped_model(pairing))
     if is_audio(cover) or is_audio(secret):
         if output is None:
             raise ExypnoError("hiding with audio writes a file: give output")
@@ -204,12 +204,12 @@ def reveal(stego, output=None, model: str | Path | None = None, force: bool = Fa
            size: tuple[int, int] | None = None) -> np.ndarray:
     """Reveal the secret of ``stego``. From audio, or to audio (``output`` ending in .wav), ``output`` is
     required and says what the secret is; ``size`` (W, H) gives an image revealed from audio its size back."""
-    from .pairings.audio import PAIRING_MODELS, is_audio, reveal_audio, reveal_pairing
+    from .pairings.audio import is_audio, reveal_audio, reveal_pairing, shipped_model
 
     if is_audio(stego) or is_audio(output):
         if output is None:
             raise ExypnoError("revealing from audio writes a file: give output (.wav or .png)")
-        return reveal_audio(load(model or PAIRING_MODELS[reveal_pairing(stego, output)]), stego, output, force, size)
+        return reveal_audio(load(model or shipped_model(reveal_pairing(stego, output))), stego, output, force, size)
     return load(model or DEFAULT_MODEL).reveal(stego, output, force)
 
 

@@ -22,9 +22,9 @@ def _model_arg(p: argparse.ArgumentParser, auto: bool = False) -> None:
 def _pairing_model(args, pairing: str):
     """--model, or, without it, the shipped model of the pairing the files make."""
     from .api import Stego
-    from .pairings.audio import PAIRING_MODELS
+    from .pairings.audio import shipped_model
 
-    return Stego.load(args.model or PAIRING_MODELS[pairing])
+    return Stego.load(args.model or shipped_model(pairing))
 
 
 def _size_arg(text: str) -> tuple[int, int]:

@@ -73,13 +73,13 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
                          force: bool = False, quiet: bool = False, figure_rows: int = 3) -> dict:
     """Run every pair through files in ``out``; write results.json and figure.png; return the summary."""
     from ..api import load
-    from ..pairings.audio import PAIRING_MODELS, hide_audio, pairing_of, reveal_audio
+    from ..pairings.audio import hide_audio, pairing_of, reveal_audio, shipped_model
 
     out.mkdir(parents=True, exist_ok=True)
     pairing = pairing_of(*pairs[0])
     if pairing == "image-in-image":
         raise ExypnoError("no sound in these pairs: image-in-image pairs use the image evaluation")
-    stego_model = load(model or PAIRING_MODELS[pairing])
+    stego_model = load(model or shipped_model(pairing))
     samples = int(seconds * audio.SAMPLE_RATE)
     per_pair, rows = [], []
     for i, (cover_path, secret_path) in enumerate(pairs):
@@ -135,7 +135,7 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
         if len(rows) < figure_rows:
             rows.append((inputs["cover"], stego, inputs["secret"], revealed, record))
     summary = summarize_audio(per_pair)
-    summary.update(model=str(model or PAIRING_MODELS[pairing]), pairing=pairing, seconds=seconds)
+    summary.update(model=str(model or shipped_model(pairing)), pairing=pairing, seconds=seconds)
     (out / "results.json").write_text(json.dumps({"summary": summary, "pairs": per_pair}, indent=2) + "\n")
     audio_figure(rows, out / "figure.png", title=f"{summary['model']}: {pairing.replace('-', ' ')}")
     if not quiet:

@@ -37,6 +37,17 @@ PAIRING_MODELS = {  # pairing -> the shipped model that does it
 }
 
 
+def shipped_model(pairing: str) -> str:
+    """The name of the shipped model for ``pairing``; a clear error when none is shipped yet."""
+    from ..api import WEIGHTS_DIR
+
+    name = PAIRING_MODELS[pairing]
+    if not (WEIGHTS_DIR / f"{name}.safetensors").exists():
+        raise ExypnoError(f"no model for {pairing.replace('-', ' ')} is shipped yet: train one "
+                          f"(exypno train --pairing {pairing}) and pass it with --model")
+    return name
+
+
 def is_audio(path) -> bool:
     return isinstance(path, (str, Path)) and Path(path).suffix.lower() in audio.AUDIO_SUFFIXES
 
@@ -70,20 +81,11 @@ def model_pairing(stego_model) -> str:
 def check_model(stego_model, pairing: str) -> None:
     have = model_pairing(stego_model)
     if have != pairing:
-        raise ExypnoError(f"this model hides {have.replace('-', ' ')}, not {pairing.replace('-', ' ')} "
-                          f"(shipped for that: --model {PAIRING_MODELS[pairing]})")
-
-
-LEVEL_DB = -24.0  # RMS (dBFS) a sound cover is brought to before the networks see it: mid-way in training's range
-
-
-def level_gain(wave: np.ndarray) -> float:
-    """The gain that brings ``wave`` to ``LEVEL_DB``. Sender and receiver compute it alike, on the cover and on
-    the stego: at 30 dB SNR and more their levels differ by under 0.3%, so the receiver's networks see the
-    stego at the level the sender's saw it, whatever the level of the file (the residual then scales with the
-    cover, and loud covers do not drown it)."""
-    rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64)))) if len(wave) else 0.0
-    return float(np.clip(10 ** (LEVEL_DB / 20) / max(rms, 1e-9), 0.01, 100.0))
+        try:
+            hint = f" (the shipped one for that: --model {shipped_model(pairing)})"
+        except ExypnoError:
+            hint = " (none is shipped for that yet)"
+        raise ExypnoError(f"this model hides {have.replace('-', ' ')}, not {pairing.replace('-', ' ')}{hint}")
 
 
 def _ready(stego_model, pairing: str, lacking: str, action: str):
@@ -180,7 +182,7 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
 
     cover_wave = audio.read_audio(Path(cover))
     audio.check_wav_output(output, force)
-    gain = level_gain(cover_wave)
+    gain = audio.level_gain(cover_wave)
     cover_grid = spec.to_tensor(torch.from_numpy(cover_wave * gain)[None])
     frames = cover_grid.shape[-1]
     if pairing == "audio-in-audio":
@@ -230,7 +232,8 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         audio.check_wav_output(output, force)
     else:
         check_output(output, force)
-    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(wave * level_gain(wave))[None])],
+    normalized = wave * audio.level_gain(wave)  # as the sender saw the cover
+    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(normalized)[None])],
                 model.config.secret_channels)
     if pairing == "audio-in-audio":
         revealed_wave = spec.to_wave(grid, len(wave))[0].numpy()

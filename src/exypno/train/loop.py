@@ -36,6 +36,7 @@ from ..nets.noise import NoiseChannel
 from . import distributed
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
 from .data import ClipSampler, CropSampler, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
+from ..media.audio import LEVEL_DB
 from .domains import PAIRINGS, SPECTROGRAM, pairing_domains
 
 
@@ -176,9 +177,14 @@ def _data(cfg: TrainConfig, main: bool):
         train_files, val_files = split_sounds(Path(cfg.audio), cfg.val_fraction)
         if len(train_files) < 2 or len(val_files) < 2:
             raise ExypnoError(f"{cfg.audio}: need at least two training and two validation sounds")
-        samplers["audio"] = ClipSampler([load_pcm16(f) for f in train_files], SPECTROGRAM.samples(frames))
-        if main:
-            val_samplers["audio"] = ClipSampler([load_pcm16(f) for f in val_files], SPECTROGRAM.samples(cfg.val_crop))
+        clips = [load_pcm16(f) for f in train_files]
+        val_clips = [load_pcm16(f) for f in val_files] if main else []
+        # Secrets come at any level; a sound cover at LEVEL_DB +-3 dB, where hide and reveal bring it first.
+        for key, levels in (("audio", ClipSampler.level_db), ("audio-cover", (LEVEL_DB - 3, LEVEL_DB + 3))):
+            samplers[key] = ClipSampler(clips, SPECTROGRAM.samples(frames), levels)
+            if main:
+                val_samplers[key] = ClipSampler(val_clips, SPECTROGRAM.samples(cfg.val_crop), levels)
+    cover_key = "audio-cover" if cover_kind == "audio" else cover_kind
 
     if cfg.pairing == "image-in-image":
         sampler = samplers["image"]
@@ -188,12 +194,12 @@ def _data(cfg: TrainConfig, main: bool):
             validation = fixed_pairs(val_samplers["image"].photos, cfg.val_crop, cfg.val_pairs)
     else:
         def draw(rng, n):
-            return samplers[cover_kind].draw(rng, n), samplers[secret_kind].draw(rng, n)
+            return samplers[cover_key].draw(rng, n), samplers[secret_kind].draw(rng, n)
 
         validation = None
         if main:
             val_rng = np.random.default_rng(1234)
-            validation = (val_samplers[cover_kind].draw(val_rng, cfg.val_pairs),
+            validation = (val_samplers[cover_key].draw(val_rng, cfg.val_pairs),
                           val_samplers[secret_kind].draw(val_rng, cfg.val_pairs))
     if main and cfg.bits:
         covers = validation[0]
