@@ -116,11 +116,13 @@ def within_ecc(wrong_bits: np.ndarray, layout: Layout) -> bool:
     return bool(codeword_errors(wrong_bits, layout).max(initial=0) <= limit)
 
 
-def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=None) -> tuple[str, bytes]:
+def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=None,
+                 order: np.ndarray | None = None) -> tuple[str, bytes]:
     h, w = image.shape[:2]
     rh, rw = mode.region(h, w)
     logits = mode.carrier.logits(image[:rh, :rw])
-    order = mode.order(h, w, passphrase)
+    if order is None:  # scrypt: the sender, who has just computed it, passes it in
+        order = mode.order(h, w, passphrase)
     damaged = None
     for layout in layouts or mode.layouts(h, w):
         if layout.codewords == 0:
@@ -158,13 +160,14 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
                            f"({sm.capacity(h, w):,} bytes before compression; try a larger cover)")
     bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8))
     rh, rw = sm.region(h, w)
-    region, info = sm.carrier.embed(img[:rh, :rw], bits, sm.order(h, w, passphrase), steps=steps,
+    order = sm.order(h, w, passphrase)
+    region, info = sm.carrier.embed(img[:rh, :rw], bits, order, steps=steps,
                                     accept=lambda wrong: within_ecc(wrong, layout))
     stego = img.copy()
     stego[:rh, :rw] = region
     # The receiver's view: the exact 8-bit stego, decoded by the receiver's code path.
     try:
-        got = _unseal_with(sm, stego, passphrase, [layout])
+        got = _unseal_with(sm, stego, passphrase, [layout], order)
     except PayloadError:
         got = None
     if got is None or got[1] != data:  # (the name rides in the same authenticated body)
