@@ -89,8 +89,9 @@ def main() -> int:
                                           **{k: {**v, "n": len(rows)} for k, v in figures.items()}}))
                 print()
             (RESULTS / f"audio_{pairing}.png").write_bytes((work / "figure.png").read_bytes())
+            figures = {f"heldout_{k}": v["mean"] for k, v in table["all"].items() if isinstance(v, dict)}
             results[pairing] = {"model": args.model or pairing, "seconds": args.seconds, "groups": table,
-                                "summary": summary}
+                                "figures": figures, "summary": summary}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

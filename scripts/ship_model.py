@@ -108,7 +108,8 @@ def main() -> int:
     if args.seal:
         card["seal"] = json.loads(args.seal)
     if args.figures:
-        card["figures"] = json.loads(args.figures.read_text())["figures"]
+        doc = json.loads(args.figures.read_text())
+        card["figures"] = doc["figures"] if "figures" in doc else doc[pairing]["figures"]  # audio: per pairing
     save_model(model, WEIGHTS / f"{args.name}.safetensors", card=card)
     print(json.dumps(card, indent=2))
     return 0

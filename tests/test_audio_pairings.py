@@ -204,9 +204,12 @@ def test_shipped_image_in_audio_model_hides_a_photo(tmp_path, files):
     Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")
     model = Stego.load("image-in-audio")
     stego, _ = hide_audio(model, files["cover.wav"], tmp_path / "astronaut.png", tmp_path / "stego.wav")
-    assert snr(read_audio(files["cover.wav"]), stego) > 25
+    assert snr(read_audio(files["cover.wav"]), stego) > 29  # held-out sounds: 30.9 dB mean (benchmarks/audio_quality.py)
     revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.png", size=(512, 512))
-    assert psnr_8bit(resize(data.astronaut(), 512, 512), revealed) > 20
+    nothing = reveal_audio(model, files["cover.wav"], tmp_path / "nothing.png", size=(512, 512))
+    truth = resize(data.astronaut(), 512, 512)
+    assert psnr_8bit(truth, revealed) > 15.5  # held-out: 18.7 dB mean, 15.2 worst
+    assert psnr_8bit(truth, revealed) > psnr_8bit(truth, nothing) + 4  # it is the photo, not a guess
 
 
 def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, files):
