@@ -105,7 +105,7 @@ def cmd_models(args) -> int:
         card = json.loads(f.with_suffix(".json").read_text())
         fig = card.get("figures", {})
         summary = ", ".join(f"{k} {v:.2f}" for k, v in fig.items() if isinstance(v, (int, float)))
-        print(f"  {f.stem:<10} preset {card['config']['preset']:<6} {card.get('part', 'full'):<8} {summary}")
+        print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {card.get('part', 'full'):<8} {summary}")
     return 0
 
 
