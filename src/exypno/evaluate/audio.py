@@ -56,17 +56,14 @@ def _clip(x: np.ndarray, samples: int) -> np.ndarray:
     return x[:samples].astype(np.float32)
 
 
-def sound_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
-    """The i-th cover with the i-th secret (sorted by name); a folder with itself: i hides i+1."""
-    def files(folder):
-        return list_sounds(folder) or list_photos(folder)
+def _sounds_or_images(folder: Path) -> list[Path]:
+    return list_sounds(folder) or list_photos(folder)
 
-    c, s = files(covers), files(secrets)
-    if not c or not s:
-        raise ExypnoError(f"{covers if not c else secrets}: no sounds or images")
-    if covers.resolve() == secrets.resolve():
-        return [(c[i], c[(i + 1) % len(c)]) for i in range(len(c))]
-    return list(zip(c, s))
+
+def sound_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
+    from .report import pair_files
+
+    return pair_files(covers, secrets, _sounds_or_images, what="sounds or images")
 
 
 def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, size: int = 256,

@@ -18,15 +18,18 @@ from .figures import comparison_figure
 from .metrics import mse_8bit, psnr_from_mse, ssim_8bit
 
 
-def pair_files(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
-    c, s = list_photos(covers), list_photos(secrets)
+def pair_files(covers: Path, secrets: Path, list_covers=list_photos, list_secrets=None,
+               what: str = "images") -> list[tuple[Path, Path]]:
+    """The i-th cover with the i-th secret (sorted by name); a folder with itself: the i-th hides the (i+1)-th.
+    ``list_covers``/``list_secrets`` say which files count (images by default; sounds and videos elsewhere)."""
+    c, s = list_covers(covers), (list_secrets or list_covers)(secrets)
     if not c:
-        raise ExypnoError(f"{covers}: no images")
+        raise ExypnoError(f"{covers}: no {what}")
     if not s:
-        raise ExypnoError(f"{secrets}: no images")
-    if covers.resolve() == secrets.resolve():
+        raise ExypnoError(f"{secrets}: no {what}")
+    if Path(covers).resolve() == Path(secrets).resolve():
         if len(c) < 2:
-            raise ExypnoError(f"{covers}: need two images to pair a folder with itself")
+            raise ExypnoError(f"{covers}: need two {what} to pair a folder with itself")
         return [(c[i], c[(i + 1) % len(c)]) for i in range(len(c))]
     return list(zip(c, s))
 

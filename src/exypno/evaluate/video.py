@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ExypnoError
 from ..media import video
 from ..media.image import read_image, resize
 from .figures import comparison_figure
@@ -37,16 +36,12 @@ def _stats(values: list[float]) -> dict:
 def video_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
     """Cover videos with secret videos or images, i-th with i-th by name; a folder with itself: i hides i+1."""
     from ..train.data import list_photos
+    from .report import pair_files
 
-    c = list_videos(covers)
-    s = list_videos(secrets) or (list_photos(secrets) if Path(secrets).is_dir() else [Path(secrets)])
-    if not c or not s:
-        raise ExypnoError(f"{covers if not c else secrets}: no videos (or images for the secrets)")
-    if Path(covers).resolve() == Path(secrets).resolve():
-        if len(c) < 2:
-            raise ExypnoError(f"{covers}: need two videos to pair a folder with itself")
-        return [(c[i], c[(i + 1) % len(c)]) for i in range(len(c))]
-    return list(zip(c, s))
+    def secrets_of(folder):
+        return list_videos(folder) or (list_photos(folder) if Path(folder).is_dir() else [Path(folder)])
+
+    return pair_files(covers, secrets, list_videos, secrets_of, what="videos")
 
 
 def evaluate_video_pairs(pairs, out: Path, model: str = "default", force: bool = False, quiet: bool = False) -> dict:

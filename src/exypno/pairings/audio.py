@@ -25,6 +25,7 @@ import torch
 
 from ..errors import ExypnoError
 from ..media import audio, files
+from ..api import _run_tiled, _to_image, _to_tensor
 from ..media.image import check_output, read_image, resize, write_png
 
 ROWS = audio.Spectrogram().bins  # 256: the height of every audio grid, and of an image paired with audio
@@ -120,18 +121,9 @@ def image_capacity_seconds(height: int, width: int) -> float:
 
 
 def _run(stego_model, fn, inputs, out_channels):
-    from ..api import _run_tiled
 
     with torch.inference_mode():
         return _run_tiled(fn, inputs, stego_model.model.multiple, out_channels)
-
-
-def _image_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float().div_(255.0)
-
-
-def _tensor_image(t: torch.Tensor) -> np.ndarray:
-    return torch.round(t[0].clamp(0, 1) * 255).to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 def _read_stego_wav(path: Path) -> np.ndarray:
@@ -173,7 +165,7 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         secret_t = torch.zeros(1, 2, h, w)
         for band in range(h // ROWS):
             secret_t[..., band * ROWS : (band + 1) * ROWS, :] = grid[..., band * w : (band + 1) * w]
-        stego = _tensor_image(_run(stego_model, model.hide, [_image_tensor(cover_img), secret_t],
+        stego = _to_image(_run(stego_model, model.hide, [_to_tensor(cover_img), secret_t],
                                    model.config.cover_channels))
         write_png(output, stego, force)
         notes.append(f"the stego carries {capacity} frames ({seconds(capacity):.2f} s); the secret fills "
@@ -200,7 +192,7 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         if need > frames:
             raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh):.2f} s of cover; "
                               f"this cover is {len(cover_wave) / RATE:.2f} s")
-        secret_t = _image_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
+        secret_t = _to_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
         notes.append(f"the image needs {need} frames ({image_seconds(sw, sh):.2f} s) and is stretched over "
                      f"the cover's {frames} ({frames / need:.1f} times); reveal it with --size {sw}x{sh}")
     stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
@@ -222,7 +214,7 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         h, w = img.shape[:2]
         if h < ROWS:
             raise ExypnoError(f"{stego}: under {ROWS} pixels tall, so it carries no audio")
-        grid = _run(stego_model, model.reveal, [_image_tensor(img)], model.config.secret_channels)
+        grid = _run(stego_model, model.reveal, [_to_tensor(img)], model.config.secret_channels)
         grid = torch.cat([grid[..., b * ROWS : (b + 1) * ROWS, :] for b in range(h // ROWS)], dim=-1)
         wave = spec.to_wave(grid, spec.samples(grid.shape[-1]))[0].numpy()
         audio.write_wav16(output, wave, RATE, force)
@@ -239,7 +231,7 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         revealed_wave = spec.to_wave(grid, len(wave))[0].numpy()
         audio.write_wav16(output, revealed_wave, RATE, force)
         return audio.pcm16_values(revealed_wave)
-    img = _tensor_image(grid)  # (256, frames, 3): the image as stretched over the cover
+    img = _to_image(grid)  # (256, frames, 3): the image as stretched over the cover
     if size is not None:
         sw, sh = size
         if image_frames(sw, sh) > img.shape[1]:

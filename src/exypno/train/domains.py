@@ -23,6 +23,11 @@ SPECTROGRAM = Spectrogram()  # the grid geometry (bins, hop) every audio model u
 EPS = 1e-10
 
 
+def loss_db(loss: float) -> float:
+    """A mean squared error on [0, 1] pixels, or an error-to-signal ratio, in dB (PSNR, SNR)."""
+    return 10 * math.log10(1 / max(loss, EPS))
+
+
 class ImageDomain:
     kind = "image"
     channels = 3
@@ -50,8 +55,7 @@ class ImageDomain:
         mse = ((out - target) * 255).pow(2).flatten(1).mean(1)
         return 10 * torch.log10(255**2 / mse.clamp_min(EPS))
 
-    def loss_db(self, loss: float) -> float:
-        return 10 * math.log10(1 / max(loss, EPS))
+    loss_db = staticmethod(loss_db)
 
 
 class AudioDomain:
@@ -97,8 +101,7 @@ class AudioDomain:
         err = (out - target).pow(2).mean(-1).clamp_min(EPS)
         return 10 * torch.log10(target.pow(2).mean(-1).clamp_min(EPS) / err)
 
-    def loss_db(self, loss: float) -> float:
-        return 10 * math.log10(1 / max(loss, EPS))
+    loss_db = staticmethod(loss_db)
 
 
 class BitsDomain:
