@@ -52,10 +52,6 @@ def stoi(ref: np.ndarray, est: np.ndarray) -> float | None:
     return float(_stoi(ref, est, audio.SAMPLE_RATE, extended=False))
 
 
-def _clip(x: np.ndarray, samples: int) -> np.ndarray:
-    return x[:samples].astype(np.float32)
-
-
 def _sounds_or_images(folder: Path) -> list[Path]:
     return list_sounds(folder) or list_photos(folder)
 
@@ -70,7 +66,7 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
                          force: bool = False, quiet: bool = False, figure_rows: int = 3) -> dict:
     """Run every pair through files in ``out``; write results.json and figure.png; return the summary."""
     from ..api import load
-    from ..pairings.audio import hide_audio, pairing_of, reveal_audio, shipped_model
+    from ..pairings.audio import hide_audio, image_capacity_frames, pairing_of, reveal_audio, shipped_model
 
     out.mkdir(parents=True, exist_ok=True)
     pairing = pairing_of(*pairs[0])
@@ -78,23 +74,21 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
         raise ExypnoError("no sound in these pairs: image-in-image pairs use the image evaluation")
     stego_model = load(model or shipped_model(pairing))
     samples = int(seconds * audio.SAMPLE_RATE)
+    secret_kind, cover_kind = pairing.split("-in-")
     per_pair, rows = [], []
     for i, (cover_path, secret_path) in enumerate(pairs):
         if pairing_of(cover_path, secret_path) != pairing:
             raise ExypnoError(f"{cover_path} + {secret_path}: every pair must be {pairing.replace('-', ' ')}")
         stem = f"{i:03d}_{Path(cover_path).stem}__{Path(secret_path).stem}"
-        cover_kind, secret_kind = pairing.split("-in-")[1], pairing.split("-in-")[0]
         # the inputs as hidden: sounds cut to `seconds` (a secret sound in a sound: to the cover's length)
         inputs, files = {}, {}
         for role, path, kind in (("cover", cover_path, cover_kind), ("secret", secret_path, secret_kind)):
             f = files[role] = out / f"{stem}.{role}.{'wav' if kind == 'audio' else 'png'}"
             if kind == "audio":
-                x = _clip(audio.read_audio(path), samples)
+                x = audio.read_audio(path)[:samples]
                 if role == "secret" and cover_kind == "audio":
                     x = x[: len(inputs["cover"])]
                 if role == "secret" and cover_kind == "image":
-                    from ..pairings.audio import image_capacity_frames
-
                     h, w = inputs["cover"].shape[:2]
                     x = x[: audio.Spectrogram().samples(image_capacity_frames(h, w))]
                 audio.write_wav16(f, x, force=True)
@@ -110,7 +104,7 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
         if pairing == "image-in-audio":
             reveal_size = (inputs["secret"].shape[1], inputs["secret"].shape[0])
         reveal_audio(stego_model, stego_file, revealed_file, force=force, size=reveal_size)
-        record = {"cover": str(cover_path), "secret": str(secret_path)}
+        record, read_back = {"cover": str(cover_path), "secret": str(secret_path)}, {}
         for role, kind, made in (("cover", cover_kind, stego_file), ("secret", secret_kind, revealed_file)):
             ref = inputs[role]
             if kind == "audio":
@@ -124,13 +118,10 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
                 est = read_image(made)
                 record[f"{role}_psnr"] = float(psnr_from_mse(mse_8bit(ref, est)))
                 record[f"{role}_ssim"] = ssim_8bit(ref, est)
-            if role == "cover":
-                stego = est
-            else:
-                revealed = est
+            read_back[role] = est
         per_pair.append(record)
         if len(rows) < figure_rows:
-            rows.append((inputs["cover"], stego, inputs["secret"], revealed, record))
+            rows.append((inputs["cover"], read_back["cover"], inputs["secret"], read_back["secret"], record))
     summary = summarize_audio(per_pair)
     summary.update(model=str(model or shipped_model(pairing)), pairing=pairing, seconds=seconds)
     (out / "results.json").write_text(json.dumps({"summary": summary, "pairs": per_pair}, indent=2) + "\n")
