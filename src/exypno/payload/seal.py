@@ -120,6 +120,8 @@ def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=Non
                  order: np.ndarray | None = None) -> tuple[str, bytes]:
     h, w = image.shape[:2]
     rh, rw = mode.region(h, w)
+    if rh == 0 or rw == 0:  # narrower than the carrier's grid: it holds no slot, so nothing can be sealed here
+        raise PayloadError(f"no sealed file: the image ({w}x{h}) is too small to carry one")
     logits = mode.carrier.logits(image[:rh, :rw])
     if order is None:  # scrypt: the sender, who has just computed it, passes it in
         order = mode.order(h, w, passphrase)
