@@ -38,17 +38,26 @@ FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spec
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
          ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("cover_target", "--cover-target"),
-         ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup")]
+         ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup"), ("warmup_db", "--warmup-db"),
+         ("secret_level", "--secret-level")]
 DEFAULTS = {"pairing": "image-in-image", "cover_warmup": 0, "bits": 0}  # flags left out at these values
 
 
+def _flag_value(value) -> str:
+    return " ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+
+
 def command_of(cfg: dict) -> str:
-    parts = ["exypno train", f"--data {cfg['data']}", f"--out {cfg['out']}"]
+    parts = ["exypno train", *([f"--data {cfg['data']}"] if cfg.get("data") else []), f"--out {cfg['out']}"]
     for key, flag in FLAGS:
         if cfg.get(key) is not None and cfg[key] != DEFAULTS.get(key, object()):
             if key == "spectrogram" and cfg.get("pairing", "image-in-image") == "image-in-image":
                 continue
-            parts.append(f"{flag} {cfg[key]}")
+            if key == "warmup_db" and not cfg.get("cover_warmup"):
+                continue
+            if key == "secret_level" and not cfg.get("pairing", "").startswith("audio-"):
+                continue
+            parts.append(f"{flag} {_flag_value(cfg[key])}")
     if cfg.get("blocks"):
         parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
     parts.append(f"--noise '{cfg['attacks']}'" if cfg.get("attacks") else f"--noise {round(cfg['noise'] * 255, 4)}")

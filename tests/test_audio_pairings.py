@@ -14,9 +14,8 @@ from exypno.errors import ExypnoError
 from exypno.media.audio import SAMPLE_RATE
 from exypno.nets import NetConfig, StegoModel
 from exypno.nets.files import save_model
-from exypno.pairings.audio import (
-    hide_audio, image_capacity_seconds, image_frames, image_seconds, pairing_of, reveal_audio, reveal_pairing,
-)
+from exypno.pairings.audio import hide_audio, image_capacity_seconds, image_frames, image_seconds, reveal_audio
+from exypno.pairings.kinds import pairing_of, reveal_pairing
 from exypno.train.loop import TrainConfig, train
 
 from .conftest import smooth_photo
@@ -75,6 +74,10 @@ def test_pairing_follows_the_file_types():
     assert pairing_of("a.png", "b.png") == "image-in-image"
     assert reveal_pairing("s.wav", "out.png") == "image-in-audio"
     assert reveal_pairing("s.png", "out.wav") == "audio-in-image"
+    assert pairing_of("c.mp4", "s.wav") == "audio-in-video" and pairing_of("c.mkv", "s.avi") == "video-in-video"
+    assert reveal_pairing("s.mkv", "out.png") == "image-in-video"
+    with pytest.raises(ExypnoError, match="a video secret needs a video cover"):
+        pairing_of("c.png", "s.mkv")
 
 
 def test_capacity_rules():
@@ -239,3 +242,24 @@ def test_a_pairing_without_a_shipped_model_says_so(tmp_path, files, capsys):
     assert code == 2
     assert "no model for audio in audio is shipped yet" in capsys.readouterr().err
     assert not (tmp_path / "s.wav").exists()
+
+
+@pytest.mark.skipif(not SHIPPED["audio-in-image"].exists(), reason="no shipped audio-in-image model")
+def test_shipped_audio_in_image_model_carries_a_sound(tmp_path, files):
+    from skimage import data
+
+    from exypno.evaluate.audio import snr
+    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.audio import read_audio
+    from exypno.media.image import resize
+
+    cover = resize(data.astronaut(), 512, 512)
+    Image.fromarray(cover).save(tmp_path / "astronaut.png")
+    model = Stego.load("audio-in-image")
+    stego, _ = hide_audio(model, tmp_path / "astronaut.png", files["secret.wav"], tmp_path / "stego.png")
+    assert psnr_8bit(cover, stego) > 34  # held-out photos: 37.7 dB mean, 33.8 worst (benchmarks/audio_quality.py)
+    secret = read_audio(files["secret.wav"])
+    revealed = reveal_audio(model, tmp_path / "stego.png", tmp_path / "secret.wav")[: len(secret)]
+    nothing = reveal_audio(model, tmp_path / "astronaut.png", tmp_path / "nothing.wav")[: len(secret)]
+    assert snr(secret, revealed) > 8  # held-out sounds: 14.1 dB mean, 10.3 worst
+    assert snr(secret, nothing) < 1  # a photo that holds nothing gives no sound back

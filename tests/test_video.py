@@ -2,14 +2,20 @@
 import av
 import numpy as np
 import pytest
+import soundfile as sf
+import torch
 from PIL import Image
 
 import exypno
 from exypno.cli import main
+from exypno.media.audio import SAMPLE_RATE, SPECTROGRAMS
 from exypno.media.shuffle import shuffle_blocks, unshuffle_blocks
 from exypno.media.video import VideoWriter, frames, probe
+from exypno.pairings.audio import hide_grid_in_image
+from exypno.pairings.video import hide_audio_in_video, samples_per_frame
 
 from .conftest import smooth_photo
+from .test_audio_pairings import sound, tiny_model, write_sound
 
 
 def make_video(path, n, rng, size=(48, 64), fps=12, audio=True):
@@ -161,3 +167,71 @@ def test_evaluate_reports_per_frame_figures_for_videos(tmp_path, rng, capsys):
                  "--out", str(tmp_path / "ev2")]) == 0
     averaged = json.loads((tmp_path / "ev2" / "results.json").read_text())["pairs"][0]["secret_psnr"]["averaged"]
     assert averaged > 15
+
+
+def test_audio_in_video_cuts_the_sound_to_the_frames(tmp_path, rng):
+    model = tiny_model(tmp_path, "audio-in-image")
+    path = str(tmp_path / "audio-in-image.safetensors")
+    cover = make_video(tmp_path / "c.mkv", 6, rng, size=(256, 40))
+    secret = write_sound(tmp_path / "s.wav", sound(rng, 1.0))
+    piece = samples_per_frame(SPECTROGRAMS["complex"], 256, 40)
+    assert piece == 39 * 128  # one band of 40 STFT frames per video frame
+    notes = hide_audio_in_video(model, cover, secret, tmp_path / "st.mkv")
+    assert "fill 4 of the cover's 6 frames" in notes[0]
+    info = probe(tmp_path / "st.mkv")
+    assert (info.frames, info.fps, info.has_audio) == (6, 12, True)
+    assert audio_packets(tmp_path / "st.mkv") == audio_packets(cover)
+    # every stego frame is what the model makes of that frame and its piece of the sound
+    wave = np.zeros(6 * piece, np.float32)
+    wave[:SAMPLE_RATE] = sf.read(str(secret), dtype="float32")[0]
+    for i, (c, st) in enumerate(zip(frames(cover), frames(tmp_path / "st.mkv"))):
+        chunk = torch.from_numpy(wave[i * piece : (i + 1) * piece])[None]
+        assert np.array_equal(st, hide_grid_in_image(model, c, SPECTROGRAMS["complex"].to_tensor(chunk)))
+    assert main(["reveal", str(tmp_path / "st.mkv"), "-o", str(tmp_path / "r.wav"), "--model", path]) == 0
+    n = sf.info(str(tmp_path / "r.wav")).frames
+    assert n % piece == 0 and 0 < n <= 6 * piece  # whole pieces, up to the last one that is not silent
+
+
+def test_audio_in_video_refuses_what_it_cannot_carry(tmp_path, rng, capsys):
+    tiny_model(tmp_path, "audio-in-image")
+    path = str(tmp_path / "audio-in-image.safetensors")
+    cover = make_video(tmp_path / "c.mkv", 3, rng, size=(256, 40))
+    short_frames = make_video(tmp_path / "flat.mkv", 3, rng, size=(200, 40))
+    secret = write_sound(tmp_path / "s.wav", sound(rng, 1.0))  # 4 frames' worth
+    for args, message in (
+        (["--cover", str(cover), "--secret", str(secret), "--model", path], "carry at most 0.94 s"),
+        (["--cover", str(short_frames), "--secret", str(secret), "--model", path], "under 256 pixels tall"),
+        (["--cover", str(cover), "--secret", str(secret), "--model", "default"],
+         "hides image in image, not audio in image"),
+        (["--cover", str(cover), "--secret", str(secret), "--model", path, "--key", "k"], "--key"),
+    ):
+        code = main(["hide", *args, "-o", str(tmp_path / "st.mkv")])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and err.count("\n") == 1, err
+        assert not (tmp_path / "st.mkv").exists()
+
+
+def test_api_hides_and_reveals_in_video(tmp_path, rng):
+    cover = make_video(tmp_path / "c.mkv", 3, rng, audio=False)
+    secret = tmp_path / "s.png"
+    Image.fromarray(smooth_photo(rng, 48, 64)).save(secret)
+    assert exypno.hide(cover, secret, tmp_path / "st.mkv") is None
+    revealed = exypno.reveal(tmp_path / "st.mkv", tmp_path / "r.png")
+    assert revealed.shape == (48, 64, 3) and (tmp_path / "r.png").exists()
+    with pytest.raises(exypno.ExypnoError, match="give an output"):
+        exypno.reveal(tmp_path / "st.mkv")
+
+
+@pytest.mark.skipif(not (exypno.api.WEIGHTS_DIR / "audio-in-image.safetensors").exists(),
+                    reason="no shipped audio-in-image model")
+def test_shipped_audio_in_video_gives_the_sound_back_at_its_length(tmp_path, rng):
+    from exypno.evaluate.audio import snr
+
+    cover = make_video(tmp_path / "c.mkv", 6, rng, size=(256, 64))
+    secret = write_sound(tmp_path / "s.wav", sound(rng, 1.2))  # 2.4 frames of 0.504 s
+    assert main(["hide", "--cover", str(cover), "--secret", str(secret), "-o", str(tmp_path / "st.mkv")]) == 0
+    assert main(["reveal", str(tmp_path / "st.mkv"), "-o", str(tmp_path / "r.wav")]) == 0
+    revealed, _ = sf.read(str(tmp_path / "r.wav"), dtype="float32")
+    assert len(revealed) == 3 * 63 * 128  # the three frames that carry sound; the silent ones are dropped
+    x, _ = sf.read(str(secret), dtype="float32")
+    assert snr(x, revealed[: len(x)]) > 8

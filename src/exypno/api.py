@@ -182,35 +182,31 @@ def load(model: str | Path = DEFAULT_MODEL) -> Stego:
     return _CACHE[key]
 
 
-def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False) -> np.ndarray:
+def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False, key: str | None = None):
     """Hide ``secret`` in ``cover``; the pairing follows from the file types, as in the CLI.
 
-    Image in image returns the stego (H, W, 3) uint8 and writes it only if ``output`` is given. The audio
-    pairings (a path ending in .wav/.flac/.ogg on either side) write ``output`` (required) and return the
-    stego as written: a waveform on the 16-bit grid, or an image. ``model``: default, the pairing's shipped one.
+    Image in image returns the stego (H, W, 3) uint8 and writes it only if ``output`` is given. With audio or
+    video on either side (a path ending in .wav/.flac/.ogg, or .mkv/.mp4/...), ``output`` is required; the
+    return is the stego as written (a waveform on the 16-bit grid, or an image), or None for a video.
+    ``model``: default, the pairing's shipped one. ``key``: block shuffling, for a secret hidden in a video.
     """
-    from .pairings.audio import hide_audio, is_audio, pairing_of, shipped_model
+    from .pairings import hide_file, pairing_of, shipped_model
 
-    pairing = pairing_of(cover, secret)
-    stego = load(model or shipped_model(pairing))
-    if is_audio(cover) or is_audio(secret):
-        if output is None:
-            raise ExypnoError("hiding with audio writes a file: give output")
-        return hide_audio(stego, cover, secret, output, force)[0]
-    return stego.hide(cover, secret, output, force)
+    stego = load(model or shipped_model(pairing_of(cover, secret)))
+    return hide_file(stego, cover, secret, output, key=key, force=force)[0]
 
 
 def reveal(stego, output=None, model: str | Path | None = None, force: bool = False,
-           size: tuple[int, int] | None = None) -> np.ndarray:
-    """Reveal the secret of ``stego``. From audio, or to audio (``output`` ending in .wav), ``output`` is
-    required and says what the secret is; ``size`` (W, H) gives an image revealed from audio its size back."""
-    from .pairings.audio import is_audio, reveal_audio, reveal_pairing, shipped_model
+           size: tuple[int, int] | None = None, key: str | None = None):
+    """Reveal the secret of ``stego``; ``output``'s type says what the secret is (an image by default).
 
-    if is_audio(stego) or is_audio(output):
-        if output is None:
-            raise ExypnoError("revealing from audio writes a file: give output (.wav or .png)")
-        return reveal_audio(load(model or shipped_model(reveal_pairing(stego, output))), stego, output, force, size)
-    return load(model or DEFAULT_MODEL).reveal(stego, output, force)
+    From audio or video, or to audio, ``output`` is required. Returns the secret as written (an image, or
+    samples on the 16-bit grid), or None when written from a video as a video or a sound. ``size`` (W, H)
+    gives an image revealed from audio its size back; ``key``: the shuffling key used to hide in a video."""
+    from .pairings import reveal_file, reveal_pairing, shipped_model
+
+    return reveal_file(load(model or shipped_model(reveal_pairing(stego, output))), stego, output, key=key,
+                       size=size, force=force)
 
 
 # --- sealing files (payload/seal.py) ------------------------------------------------------------------

@@ -22,7 +22,7 @@ def _model_arg(p: argparse.ArgumentParser, auto: bool = False) -> None:
 def _pairing_model(args, pairing: str):
     """--model, or, without it, the shipped model of the pairing the files make."""
     from .api import Stego
-    from .pairings.audio import shipped_model
+    from .pairings import shipped_model
 
     return Stego.load(args.model or shipped_model(pairing))
 
@@ -38,23 +38,11 @@ def _size_arg(text: str) -> tuple[int, int]:
 
 
 def cmd_hide(args) -> int:
-    from .pairings import hide_audio, hide_in_video, is_audio, is_video
-    from .pairings.audio import pairing_of
+    from .pairings import hide_file, pairing_of
 
-    pairing = pairing_of(args.cover, args.secret)
-    stego = _pairing_model(args, pairing if not is_video(args.cover) else "image-in-image")
-    if is_audio(args.cover) or is_audio(args.secret):
-        if args.key:
-            raise ExypnoError("--key (block shuffling) is for video covers")
-        _, notes = hide_audio(stego, args.cover, args.secret, Path(args.output), force=args.force)
-    elif is_video(args.cover):
-        notes = hide_in_video(stego, Path(args.cover), args.secret, Path(args.output), key=args.key,
-                              force=args.force, progress=True)
-    else:
-        if args.key:
-            raise ExypnoError("--key (block shuffling) is for video covers")
-        stego.hide(args.cover, args.secret, output=args.output, force=args.force)
-        notes = stego.notes
+    stego = _pairing_model(args, pairing_of(args.cover, args.secret))
+    _, notes = hide_file(stego, args.cover, args.secret, Path(args.output), key=args.key, force=args.force,
+                         progress=True)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {args.output}")
@@ -62,25 +50,11 @@ def cmd_hide(args) -> int:
 
 
 def cmd_reveal(args) -> int:
-    from .pairings import is_audio, is_video, reveal_audio, reveal_from_video
-    from .pairings.audio import reveal_pairing
+    from .pairings import reveal_file, reveal_pairing
 
-    if is_audio(args.stego) or is_audio(args.output):
-        if args.key:
-            raise ExypnoError("--key (block shuffling) is for video stegos")
-        stego = _pairing_model(args, reveal_pairing(args.stego, args.output))
-        reveal_audio(stego, Path(args.stego), Path(args.output), force=args.force, size=args.size)
-        print(f"wrote {args.output}")
-        return 0
-    if args.size:
-        raise ExypnoError("--size is for an image revealed from audio")
-    stego = _pairing_model(args, "image-in-image")
-    if is_video(args.stego):
-        reveal_from_video(stego, Path(args.stego), Path(args.output), key=args.key, force=args.force, progress=True)
-    else:
-        if args.key:
-            raise ExypnoError("--key (block shuffling) is for video stegos")
-        stego.reveal(args.stego, output=args.output, force=args.force)
+    stego = _pairing_model(args, reveal_pairing(args.stego, args.output))
+    reveal_file(stego, args.stego, Path(args.output), key=args.key, size=args.size, force=args.force,
+                progress=True)
     print(f"wrote {args.output}")
     return 0
 
@@ -154,8 +128,10 @@ def cmd_train(args) -> int:
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale, bits=args.bits,
-        cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup, pairing=args.pairing, audio=args.audio,
+        cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup,
+        warmup_db=args.warmup_db, pairing=args.pairing, audio=args.audio,
         spectrogram=args.spectrogram,
+        **({"secret_level": tuple(args.secret_level)} if args.secret_level else {}),
         **({"val_crop": args.val_crop} if args.val_crop else {}),
     )  # fmt: skip
     if not cfg.data and "image" in PAIRINGS[cfg.pairing]:
@@ -334,7 +310,8 @@ def cmd_capacity(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="exypno", description="Hide an image in an image with neural networks.")
+    parser = argparse.ArgumentParser(prog="exypno", description="Hide images, sounds, videos and sealed files "
+                                                                  "in images, sounds and videos with neural networks.")
     parser.add_argument("--version", action="version", version=f"exypno {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -344,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image, video (the stego is then lossless FFV1 .mkv) or sound (WAV/FLAC/OGG: a 16 kHz WAV)")
     p.add_argument("--secret", required=True, help="image or sound; or video when the cover is a video")
     p.add_argument("-o", "--output", required=True, help="stego image (.png), video (.mkv) or sound (.wav)")
-    p.add_argument("--key", help="video: shuffle the secret's 16x16 blocks with this key (reveal needs it)")
+    p.add_argument("--key", help="an image or video secret in a video: shuffle its 16x16 blocks with this key (reveal "
+                        "needs it)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     _model_arg(p, auto=True)
     p.set_defaults(func=cmd_hide)
@@ -353,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("stego")
     p.add_argument("-o", "--output", required=True,
                    help="revealed secret: .png (from a video: the average over its frames), .mkv (a video) or "
-                        ".wav (a sound)")
+                        ".wav (a sound; from a video: up to the last frame that is not silent)")
     p.add_argument("--key", help="the block-shuffling key given to hide")
     p.add_argument("--size", type=_size_arg, metavar="WxH",
                    help="an image revealed from a sound: its size (hide prints it); the copies are averaged")
@@ -404,7 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
     p.add_argument("--cover-warmup", type=int, default=0,
-                   help="with --cover-target: raise the target from 20 dB below it over this many steps")
+                   help="with --cover-target: raise the target from --warmup-db below it over this many steps")
+    p.add_argument("--secret-level", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="audio secrets: RMS levels (dBFS) drawn between these (default -32 -16)")
+    p.add_argument("--warmup-db", type=float, default=20.0,
+                   help="with --cover-warmup: how many dB below the target the warmup starts (default 20; "
+                        "less when --init starts from a model that already hides)")
     p.add_argument("--alpha-rate", type=float, default=0.02,
                    help="with --cover-target: change of log(alpha) per step and per dB off the target")
     p.add_argument("--noise", default="0.25",

@@ -66,7 +66,8 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
                          force: bool = False, quiet: bool = False, figure_rows: int = 3) -> dict:
     """Run every pair through files in ``out``; write results.json and figure.png; return the summary."""
     from ..api import load
-    from ..pairings.audio import hide_audio, image_capacity_frames, pairing_of, reveal_audio, shipped_model
+    from ..pairings.audio import hide_audio, image_capacity_frames, reveal_audio
+    from ..pairings.kinds import pairing_of, shipped_model
 
     out.mkdir(parents=True, exist_ok=True)
     pairing = pairing_of(*pairs[0])

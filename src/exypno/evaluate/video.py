@@ -46,7 +46,8 @@ def video_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
 
 def evaluate_video_pairs(pairs, out: Path, model: str = "default", force: bool = False, quiet: bool = False) -> dict:
     from ..api import load
-    from ..pairings import hide_in_video, is_video, reveal_from_video
+    from ..pairings.kinds import is_video
+    from ..pairings.video import hide_in_video, reveal_from_video
 
     stego_model = load(model)
     out.mkdir(parents=True, exist_ok=True)

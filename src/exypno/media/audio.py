@@ -75,6 +75,35 @@ def write_wav16(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, force:
     return path
 
 
+class WavWriter(files.AtomicWriter):
+    """Write a 16-bit mono WAV piece by piece (bounded memory); it appears under its name only when complete.
+
+    ``truncate_to`` drops everything after a sample count before the file is published."""
+
+    def __init__(self, path: Path, rate: int = SAMPLE_RATE, force: bool = False):
+        import soundfile as sf
+
+        super().__init__(check_wav_output(path, force), ".wav")
+        self._file = sf.SoundFile(self._tmp, "w", rate, 1, "PCM_16")
+        self.samples = 0
+        self._keep = None
+
+    def write(self, samples: np.ndarray) -> None:
+        self._file.write(np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16))
+        self.samples += len(samples)
+
+    def truncate_to(self, samples: int) -> None:
+        self._keep = samples
+
+    def _finish(self, ok: bool) -> None:
+        import soundfile as sf
+
+        self._file.close()
+        if ok and self._keep is not None and self._keep < self.samples:
+            with sf.SoundFile(self._tmp, "r+") as f:
+                f.truncate(self._keep)
+
+
 def pcm16_values(samples: np.ndarray) -> np.ndarray:
     """What a 16-bit WAV of ``samples`` reads back as (float32)."""
     return (np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768) / 32768).astype(np.float32)

@@ -1,4 +1,5 @@
-"""Checks every media module makes on the files it reads and writes, in one place and one wording."""
+"""Checks every media module makes on the files it reads and writes, in one place and one wording, and the
+atomic writer that streams a file under a temporary name until it is whole."""
 from __future__ import annotations
 
 import os
@@ -59,3 +60,34 @@ def write_bytes(path, data: bytes, force: bool = False) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+class AtomicWriter:
+    """A file written piece by piece into a temporary file beside ``path``, which takes the name only when
+    closed without error; otherwise it is removed. Subclasses open ``self._tmp`` and finish it in ``_finish``."""
+
+    def __init__(self, path: Path, suffix: str):
+        import tempfile
+
+        self.path = path
+        fd, self._tmp = tempfile.mkstemp(prefix=".exypno-", suffix=suffix, dir=path.parent)
+        os.close(fd)
+
+    def _finish(self, ok: bool) -> None:
+        raise NotImplementedError
+
+    def close(self, ok: bool = True) -> None:
+        try:
+            self._finish(ok)
+            if ok:
+                publish(self._tmp, self.path)
+        finally:
+            if os.path.exists(self._tmp):
+                os.unlink(self._tmp)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(ok=exc_type is None)
+        return False

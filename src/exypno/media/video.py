@@ -8,8 +8,6 @@ time, so memory does not grow with the length of a clip.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -85,16 +83,14 @@ def check_stego_output(path: Path, force: bool) -> Path:
     return files.check_output(path, force)
 
 
-class VideoWriter:
+class VideoWriter(files.AtomicWriter):
     """Write RGB frames as FFV1 (lossless) in .mkv at ``fps``, copying the audio of ``audio_from``."""
 
     def __init__(self, path: Path, width: int, height: int, fps: Fraction, audio_from: Path | None = None,
                  force: bool = False):
         import av
 
-        self.path = check_stego_output(path, force)
-        fd, self._tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".mkv", dir=self.path.parent)
-        os.close(fd)
+        super().__init__(check_stego_output(path, force), ".mkv")
         self._out = av.open(self._tmp, mode="w", format="matroska")
         self._video = self._out.add_stream("ffv1", rate=fps)
         self._video.width, self._video.height = width, height
@@ -139,24 +135,11 @@ class VideoWriter:
         for packet in self._video.encode(frame):
             self._out.mux(packet)
 
-    def close(self, ok: bool = True) -> None:
-        try:
-            if ok:
-                for packet in self._video.encode():
-                    self._out.mux(packet)
-                self._mux_audio_until(None)
-            self._out.close()
-            if self._audio_in is not None:
-                self._audio_in.close()
-            if ok:
-                files.publish(self._tmp, self.path)
-        finally:
-            if os.path.exists(self._tmp):
-                os.unlink(self._tmp)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        self.close(ok=exc_type is None)
-        return False
+    def _finish(self, ok: bool) -> None:
+        if ok:
+            for packet in self._video.encode():
+                self._out.mux(packet)
+            self._mux_audio_until(None)
+        self._out.close()
+        if self._audio_in is not None:
+            self._audio_in.close()

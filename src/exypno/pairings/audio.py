@@ -27,39 +27,10 @@ from ..errors import ExypnoError
 from ..media import audio, files
 from ..api import _run_tiled, _to_image, _to_tensor
 from ..media.image import check_output, read_image, resize, write_png
+from .kinds import check_model, pairing_of, reveal_pairing
 
 ROWS = audio.Spectrogram().bins  # 256: the height of every audio grid, and of an image paired with audio
 RATE = audio.SAMPLE_RATE
-PAIRING_MODELS = {  # pairing -> the shipped model that does it
-    "image-in-image": "default",
-    "audio-in-audio": "audio-in-audio",
-    "image-in-audio": "image-in-audio",
-    "audio-in-image": "audio-in-image",
-}
-
-
-def shipped_model(pairing: str) -> str:
-    """The name of the shipped model for ``pairing``; a clear error when none is shipped yet."""
-    from ..api import WEIGHTS_DIR
-
-    name = PAIRING_MODELS[pairing]
-    if not (WEIGHTS_DIR / f"{name}.safetensors").exists():
-        raise ExypnoError(f"no model for {pairing.replace('-', ' ')} is shipped yet: train one "
-                          f"(exypno train --pairing {pairing}) and pass it with --model")
-    return name
-
-
-def is_audio(path) -> bool:
-    return isinstance(path, (str, Path)) and Path(path).suffix.lower() in audio.AUDIO_SUFFIXES
-
-
-def pairing_of(cover, secret) -> str:
-    """The pairing that two inputs make, from their file types ("image" for anything not audio)."""
-    return f"{'audio' if is_audio(secret) else 'image'}-in-{'audio' if is_audio(cover) else 'image'}"
-
-
-def reveal_pairing(stego, output) -> str:
-    return f"{'audio' if is_audio(output) else 'image'}-in-{'audio' if is_audio(stego) else 'image'}"
 
 
 def _spectrogram(card: dict) -> audio.Spectrogram:
@@ -67,26 +38,6 @@ def _spectrogram(card: dict) -> audio.Spectrogram:
     if name not in audio.SPECTROGRAMS:
         raise ExypnoError(f"model card names an unknown spectrogram {name!r}")
     return audio.SPECTROGRAMS[name]
-
-
-CHANNEL_PAIRINGS = {(3, 3): "image-in-image", (2, 2): "audio-in-audio", (2, 3): "image-in-audio",
-                    (3, 2): "audio-in-image"}  # (cover, secret) channels -> pairing, for cards that do not say
-
-
-def model_pairing(stego_model) -> str:
-    config = stego_model.model.config
-    return stego_model.card.get("pairing") or CHANNEL_PAIRINGS.get((config.cover_channels, config.secret_channels),
-                                                                  "bits")
-
-
-def check_model(stego_model, pairing: str) -> None:
-    have = model_pairing(stego_model)
-    if have != pairing:
-        try:
-            hint = f" (the shipped one for that: --model {shipped_model(pairing)})"
-        except ExypnoError:
-            hint = " (none is shipped for that yet)"
-        raise ExypnoError(f"this model hides {have.replace('-', ' ')}, not {pairing.replace('-', ' ')}{hint}")
 
 
 def _ready(stego_model, pairing: str, lacking: str, action: str):
@@ -120,8 +71,35 @@ def image_capacity_seconds(height: int, width: int) -> float:
     return seconds(frames) if frames else 0.0
 
 
-def _run(stego_model, fn, inputs, out_channels):
+def into_bands(grid: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(1, 2, 256, (height // 256) * width) audio grid -> (1, 2, height, width): band after band, rows below
+    the last full band left silent."""
+    bands = torch.zeros(1, 2, height, width)
+    for band in range(height // ROWS):
+        bands[..., band * ROWS : (band + 1) * ROWS, :] = grid[..., band * width : (band + 1) * width]
+    return bands
 
+
+def from_bands(bands: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``into_bands``: the full 256-row bands, one after another in time."""
+    return torch.cat([bands[..., b * ROWS : (b + 1) * ROWS, :] for b in range(bands.shape[-2] // ROWS)], dim=-1)
+
+
+def hide_grid_in_image(stego_model, cover_img: np.ndarray, grid: torch.Tensor) -> np.ndarray:
+    """The 8-bit stego of a cover image carrying ``grid`` (its capacity's worth of STFT frames)."""
+    h, w = cover_img.shape[:2]
+    model = stego_model.model
+    return _to_image(_run(stego_model, model.hide, [_to_tensor(cover_img), into_bands(grid, h, w)],
+                          model.config.cover_channels))
+
+
+def reveal_grid_from_image(stego_model, img: np.ndarray) -> torch.Tensor:
+    """The STFT frames an image carries, (1, 2, 256, capacity)."""
+    model = stego_model.model
+    return from_bands(_run(stego_model, model.reveal, [_to_tensor(img)], model.config.secret_channels))
+
+
+def _run(stego_model, fn, inputs, out_channels):
     with torch.inference_mode():
         return _run_tiled(fn, inputs, stego_model.model.multiple, out_channels)
 
@@ -161,12 +139,7 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
                               f"{image_capacity_seconds(h, w):.2f} s")
         padded = np.zeros(spec.samples(capacity), np.float32)
         padded[: len(wave)] = wave
-        grid = spec.to_tensor(torch.from_numpy(padded)[None])  # (1, 2, 256, capacity)
-        secret_t = torch.zeros(1, 2, h, w)
-        for band in range(h // ROWS):
-            secret_t[..., band * ROWS : (band + 1) * ROWS, :] = grid[..., band * w : (band + 1) * w]
-        stego = _to_image(_run(stego_model, model.hide, [_to_tensor(cover_img), secret_t],
-                                   model.config.cover_channels))
+        stego = hide_grid_in_image(stego_model, cover_img, spec.to_tensor(torch.from_numpy(padded)[None]))
         write_png(output, stego, force)
         notes.append(f"the stego carries {capacity} frames ({seconds(capacity):.2f} s); the secret fills "
                      f"{len(wave) / RATE:.2f} s of it")
@@ -214,8 +187,7 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         h, w = img.shape[:2]
         if h < ROWS:
             raise ExypnoError(f"{stego}: under {ROWS} pixels tall, so it carries no audio")
-        grid = _run(stego_model, model.reveal, [_to_tensor(img)], model.config.secret_channels)
-        grid = torch.cat([grid[..., b * ROWS : (b + 1) * ROWS, :] for b in range(h // ROWS)], dim=-1)
+        grid = reveal_grid_from_image(stego_model, img)
         wave = spec.to_wave(grid, spec.samples(grid.shape[-1]))[0].numpy()
         audio.write_wav16(output, wave, RATE, force)
         return audio.pcm16_values(wave)

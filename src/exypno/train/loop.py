@@ -69,10 +69,12 @@ class TrainConfig:
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
-    cover_warmup: int = 0  # steps over which the cover target rises from 20 dB below to its value
+    cover_warmup: int = 0  # steps over which the cover target rises from warmup_db below to its value
+    warmup_db: float = 20.0  # how far below cover_target the warmup starts (less when resuming a trained model)
     pairing: str = "image-in-image"  # see domains.PAIRINGS
     audio: str | None = None  # folder of sounds (scripts/install-audio), for the audio pairings
     spectrogram: str = "complex"  # the audio grid's representation (media/audio.py Spectrogram)
+    secret_level: tuple[float, float] = ClipSampler.level_db  # dBFS RMS range of sound secrets (and validation's)
     extra: dict = field(default_factory=dict)
 
     def domains(self):
@@ -180,7 +182,7 @@ def _data(cfg: TrainConfig, main: bool):
         clips = [load_pcm16(f) for f in train_files]
         val_clips = [load_pcm16(f) for f in val_files] if main else []
         # Secrets come at any level; a sound cover at LEVEL_DB +-3 dB, where hide and reveal bring it first.
-        for key, levels in (("audio", ClipSampler.level_db), ("audio-cover", (LEVEL_DB - 3, LEVEL_DB + 3))):
+        for key, levels in (("audio", tuple(cfg.secret_level)), ("audio-cover", (LEVEL_DB - 3, LEVEL_DB + 3))):
             samplers[key] = ClipSampler(clips, SPECTROGRAM.samples(frames), levels)
             if main:
                 val_samplers[key] = ClipSampler(val_clips, SPECTROGRAM.samples(cfg.val_crop), levels)
@@ -214,11 +216,8 @@ def _headline(figures: dict) -> tuple[float, float | None]:
     return cover, figures.get("secret_psnr", figures.get("secret_snr"))
 
 
-WARMUP_DB = 20.0
-
-
 def cover_target_at(cfg: TrainConfig, step: int) -> float:
-    """The cover target at ``step``: with ``cover_warmup``, it starts ``WARMUP_DB`` lower and rises linearly.
+    """The cover target at ``step``: with ``cover_warmup``, it starts ``warmup_db`` lower and rises linearly.
 
     A noise-like secret (a sound's STFT grid) is not learnt while the encoder may only whisper: with the
     cover held at 33 dB from the start, secret SNR stayed at 0.0 dB for 300 steps. A loud start lets the
@@ -226,7 +225,7 @@ def cover_target_at(cfg: TrainConfig, step: int) -> float:
     """
     if cfg.cover_warmup <= 0 or step >= cfg.cover_warmup:
         return cfg.cover_target
-    return cfg.cover_target - WARMUP_DB * (1 - step / cfg.cover_warmup)
+    return cfg.cover_target - cfg.warmup_db * (1 - step / cfg.cover_warmup)
 
 
 def random_bits(shape, generator: torch.Generator | None = None) -> torch.Tensor:
