@@ -5,7 +5,8 @@
 
 Held-out sounds (data/heldout-audio, from packages no training set reads): pocketsphinx-testdata speech
 and frozen-bubble music clips. Held-out pictures: the 7 photos inside scikit-image and scikit-learn, at
-256x256. Every cover is cut to ``--seconds``.
+256x256; with ``--photos data/heldout``, the 30 KDE wallpapers of scripts/install-heldout instead.
+Every cover is cut to ``--seconds``.
 
 - image in audio: each held-out sound long enough for a 256x256 picture (2.04 s) carries one of the
   photos (in turn); the reveal averages the copies the cover holds.
@@ -26,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from exypno.evaluate.audio import evaluate_audio_pairs, format_audio_table
-from exypno.evaluate.heldout import write_heldout
+from exypno.evaluate.heldout import wallpaper_covers, write_heldout
 from exypno.media.audio import SAMPLE_RATE, read_audio
+from exypno.media.image import write_png
 from exypno.pairings.audio import image_seconds
 from exypno.train.data import list_sounds
 
@@ -51,6 +53,7 @@ def main() -> int:
                     help="repeatable; default: every pairing with a shipped model")
     ap.add_argument("--model", help="model path (with one --pairing)")
     ap.add_argument("--sounds", type=Path, default=ROOT / "data" / "heldout-audio")
+    ap.add_argument("--photos", type=Path, help="folder of held-out pictures (default: scikit-image's)")
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--limit", type=int, help="at most this many pairs per pairing (a quick look)")
     ap.add_argument("--out", type=Path, default=RESULTS / "audio_quality.json")
@@ -66,7 +69,11 @@ def main() -> int:
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        photos = write_heldout(tmp / "photos", 256)
+        if args.photos:
+            (tmp / "photos").mkdir()
+            photos = [write_png(tmp / "photos" / f"{k}.png", v) for k, v in wallpaper_covers(args.photos, 256).items()]
+        else:
+            photos = write_heldout(tmp / "photos", 256)
         for pairing in pairings:
             pairs = pairs_for(pairing, sounds, photos, args.seconds)[: args.limit or None]
             work = tmp / pairing
