@@ -235,3 +235,20 @@ def test_shipped_audio_in_video_gives_the_sound_back_at_its_length(tmp_path, rng
     assert len(revealed) == 3 * 63 * 128  # the three frames that carry sound; the silent ones are dropped
     x, _ = sf.read(str(secret), dtype="float32")
     assert snr(x, revealed[: len(x)]) > 8
+
+
+def test_evaluate_measures_a_sound_hidden_in_a_video(tmp_path, rng, capsys):
+    import json
+
+    tiny_model(tmp_path, "audio-in-image")
+    cover = make_video(tmp_path / "c.mkv", 4, rng, size=(256, 40), audio=False)
+    sounds = tmp_path / "sounds"
+    sounds.mkdir()
+    write_sound(sounds / "voice.wav", sound(rng, 0.5))
+    assert main(["evaluate", "--covers", str(cover), "--secrets", str(sounds), "--out", str(tmp_path / "ev"),
+                 "--model", str(tmp_path / "audio-in-image.safetensors")]) == 0
+    assert "SNR" in capsys.readouterr().out
+    pair = json.loads((tmp_path / "ev" / "results.json").read_text())["pairs"][0]
+    assert pair["frames"] == 4 and pair["secret_seconds"] == 0.5
+    assert np.isfinite(pair["secret_snr"]) and np.isfinite(pair["secret_segsnr"])
+    assert (tmp_path / "ev" / "000_c__voice.revealed.wav").exists()

@@ -153,7 +153,7 @@ def cmd_evaluate(args) -> int:
         if args.attack or args.lsb or args.size:
             raise ExypnoError("--attack, --lsb and --size are for image pairs")
         pairs = video_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
-        evaluate_video_pairs(pairs, Path(args.out), model=args.model or "default", force=args.force)
+        evaluate_video_pairs(pairs, Path(args.out), model=args.model, force=args.force)
         return 0
     if list_sounds(Path(args.covers)) or list_sounds(Path(args.secrets)):
         from .evaluate.audio import evaluate_audio_pairs, sound_pairs
