@@ -252,3 +252,25 @@ def test_evaluate_measures_a_sound_hidden_in_a_video(tmp_path, rng, capsys):
     assert pair["frames"] == 4 and pair["secret_seconds"] == 0.5
     assert np.isfinite(pair["secret_snr"]) and np.isfinite(pair["secret_segsnr"])
     assert (tmp_path / "ev" / "000_c__voice.revealed.wav").exists()
+
+
+def test_sigterm_mid_video_leaves_no_temporary_file(tmp_path, rng):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cover = make_video(tmp_path / "c.mkv", 300, rng, size=(96, 128), audio=False)
+    secret = tmp_path / "s.png"
+    Image.fromarray(smooth_photo(rng, 96, 128)).save(secret)
+    proc = subprocess.Popen([sys.executable, "-m", "exypno", "hide", "--cover", str(cover), "--secret", str(secret),
+                             "-o", str(tmp_path / "st.mkv")], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".exypno-*")) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the hide ended before it could be interrupted"
+    time.sleep(0.3)  # some frames into the file
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "terminated" in err and "Traceback" not in err
+    assert not list(tmp_path.glob(".exypno-*")) and not (tmp_path / "st.mkv").exists()

@@ -491,9 +491,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that half-written temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)  # training installs its own, for a checkpoint
     try:
         return args.func(args)
     except ExypnoError as e:
@@ -502,6 +516,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("exypno: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("exypno: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
