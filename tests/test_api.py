@@ -81,3 +81,22 @@ def test_a_cropped_stego_finds_its_grid_and_reveals_its_region(top, left):
     assert abs(psnr_8bit(region[inner], revealed[inner]) - psnr_8bit(region[inner], clean[inner])) < 0.2
     assert psnr_8bit(region, revealed) > psnr_8bit(region, clean) - 5
     assert psnr_8bit(region, model.reveal(crop, align=False)) < 15 or (top % 4, left % 4) == (0, 0)
+
+
+def test_a_shift_is_taken_only_when_the_patches_agree(monkeypatch):
+    """The centre patch alone once chose a wrong shift for an uncropped stego (a wallpaper with a flat centre)."""
+    model = exypno.load("default")
+    seen = []
+
+    def centre_says_shift(patch):
+        seen.append(patch.shape)
+        return (2, 0) if len(seen) == 1 else (0, 0)
+
+    image = np.zeros((512, 512, 3), np.uint8)
+    monkeypatch.setattr(model, "_best_shift", centre_says_shift)
+    assert model.alignment(image) == (0, 0) and len(seen) == 2  # the next patch disagrees: no shift
+    monkeypatch.setattr(model, "_best_shift", lambda patch: (2, 0))
+    assert model.alignment(image) == (2, 0)  # all agree
+    calls = []
+    monkeypatch.setattr(model, "_best_shift", lambda patch: calls.append(1) or (0, 0))
+    assert model.alignment(image) == (0, 0) and len(calls) == 1  # no shift on the centre: nothing more to search
