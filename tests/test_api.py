@@ -86,17 +86,23 @@ def test_a_cropped_stego_finds_its_grid_and_reveals_its_region(top, left):
 def test_a_shift_is_taken_only_when_the_patches_agree(monkeypatch):
     """The centre patch alone once chose a wrong shift for an uncropped stego (a wallpaper with a flat centre)."""
     model = exypno.load("default")
-    seen = []
-
-    def centre_says_shift(patch):
-        seen.append(patch.shape)
-        return (2, 0) if len(seen) == 1 else (0, 0)
-
     image = np.zeros((512, 512, 3), np.uint8)
-    monkeypatch.setattr(model, "_best_shift", centre_says_shift)
-    assert model.alignment(image) == (0, 0) and len(seen) == 2  # the next patch disagrees: no shift
-    monkeypatch.setattr(model, "_best_shift", lambda patch: (2, 0))
-    assert model.alignment(image) == (2, 0)  # all agree
-    calls = []
-    monkeypatch.setattr(model, "_best_shift", lambda patch: calls.append(1) or (0, 0))
-    assert model.alignment(image) == (0, 0) and len(calls) == 1  # no shift on the centre: nothing more to search
+
+    def contrasts(centre_gain, other_gain):
+        seen = []
+
+        def fake(patch):
+            seen.append(patch.shape)
+            gain = centre_gain if len(seen) == 1 else other_gain
+            return {(dy, dx): 1.0 for dy in range(4) for dx in range(4)} | {(2, 0): gain}
+        return fake, seen
+
+    fake, seen = contrasts(1.5, 0.9)
+    monkeypatch.setattr(model, "_contrasts", fake)
+    assert model.alignment(image) == (0, 0) and len(seen) == 2  # the next patch says no: no shift
+    fake, seen = contrasts(1.5, 1.05)
+    monkeypatch.setattr(model, "_contrasts", fake)
+    assert model.alignment(image) == (2, 0) and len(seen) == 3  # both others confirm it
+    fake, seen = contrasts(1.2, 5.0)
+    monkeypatch.setattr(model, "_contrasts", fake)
+    assert model.alignment(image) == (0, 0) and len(seen) == 1  # under ALIGN_GAIN on the centre: no search

@@ -128,7 +128,7 @@ class Stego:
         it beats no shift by ``ALIGN_GAIN``: on 17 random crops of held-out photos the right shift had 1.4x
         to 5.8x the contrast of no shift (one miss, at 0.7x). On uncropped stegos a wrong shift reached 1.41x
         once in 30 (a wallpaper with a flat centre), so a shift found on the centre patch must be confirmed
-        by two more patches where the image has room for them.
+        by two more patches (where the image has room for them), on which it must beat no shift.
         """
         m = self.model.multiple
         if m == 1:
@@ -140,18 +140,20 @@ class Stego:
                                                     for fy, fx in ((1, 1), (1, 3), (3, 1), (3, 3))]
         spots = [(max(0, min(y, h - ph)) // m * m, max(0, min(x, w - pw)) // m * m) for y, x in spots]
         spots = list(dict.fromkeys(spots))
-        found = self._best_shift(stego_img[spots[0][0] : spots[0][0] + ph, spots[0][1] : spots[0][1] + pw])
-        if found == (0, 0):
-            return found
-        # A shift is taken only when the other patches agree: on one uncropped stego of 30 (a wallpaper with a
+        contrast = self._contrasts(stego_img[spots[0][0] : spots[0][0] + ph, spots[0][1] : spots[0][1] + pw])
+        found = max(contrast, key=contrast.get)
+        if found == (0, 0) or contrast[found] <= ALIGN_GAIN * contrast[0, 0]:
+            return 0, 0
+        # The shift must also beat none on two more patches: on one uncropped stego of 30 (a wallpaper with a
         # flat centre) a wrong shift had 1.41x the contrast of none on the centre patch alone.
         for y, x in spots[1:3]:
-            if self._best_shift(stego_img[y : y + ph, x : x + pw]) != found:
+            other = self._contrasts(stego_img[y : y + ph, x : x + pw])
+            if other[found] <= other[0, 0]:
                 return 0, 0
         return found
 
-    def _best_shift(self, patch: np.ndarray) -> tuple[int, int]:
-        """The shift whose reveal of ``patch`` has the most contrast, if ``ALIGN_GAIN`` times that of none."""
+    def _contrasts(self, patch: np.ndarray) -> dict[tuple[int, int], float]:
+        """For every shift of the grid, the contrast (standard deviation) of the reveal of ``patch``."""
         m = self.model.multiple
         ph, pw = patch.shape[:2]
         # All m*m shifts in one batch (one big convolution is cheaper than m*m small ones on a CPU).
@@ -161,9 +163,7 @@ class Stego:
         x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0)
         with torch.inference_mode():
             out = _run_padded(self.model.reveal, [x], m).clamp(0, 1)
-        contrast = {(dy, dx): float(out[i, :, dy : dy + ph, dx : dx + pw].std()) for i, (dy, dx) in enumerate(shifts)}
-        best = max(contrast, key=contrast.get)
-        return best if contrast[best] > ALIGN_GAIN * contrast[0, 0] else (0, 0)
+        return {(dy, dx): float(out[i, :, dy : dy + ph, dx : dx + pw].std()) for i, (dy, dx) in enumerate(shifts)}
 
     def reveal(self, stego, output: str | Path | None = None, force: bool = False, align: bool = True) -> np.ndarray:
         """Reveal the secret of ``stego``; return it as uint8 (H, W, 3), and write it as PNG if asked.
