@@ -65,6 +65,10 @@ def per_frame_psnr(a_frames, b_frames) -> np.ndarray:
     return np.array([psnr_8bit(a, b) for a, b in zip(a_frames, b_frames)])
 
 
+def held_out_speech(folder: Path) -> list[Path]:
+    return sorted(folder.glob("speech*.wav")) if folder.is_dir() else []
+
+
 def audio_in_video(model_name: str, cover: Path, speech: list[Path], tmp: Path) -> dict:
     """Held-out speech (up to 30 s) hidden in ``cover`` and revealed, through the files."""
     import exypno
@@ -137,7 +141,7 @@ def only(args) -> int:
             result["moving_cover"] = moving_cover(args.model, args.frames, tmp)
             print_moving_cover(result["moving_cover"])
         else:
-            speech = sorted(args.sounds.glob("speech*.wav")) if args.sounds.is_dir() else []
+            speech = held_out_speech(args.sounds)
             if not speech:
                 print(f"{args.sounds}: no held-out speech; run scripts/install-audio", file=sys.stderr)
                 return 2
@@ -234,7 +238,7 @@ def main() -> int:
                                 "fps": [str(a.fps), str(b.fps)], "frames": [a.frames, b.frames]}
 
         result["moving_cover"] = moving_cover(args.model, n, tmp)
-        speech = sorted(args.sounds.glob("speech*.wav")) if args.sounds.is_dir() else []
+        speech = held_out_speech(args.sounds)
         if speech:
             result["audio_in_video"] = audio_in_video(args.audio_model, cover, speech, tmp)
 

@@ -98,13 +98,11 @@ def evaluate_video_pairs(pairs, out: Path, model: str | None = None, force: bool
         if secret_is_video:
             record.update(secret_psnr=_stats(secret_psnr), secret_ssim=_stats(secret_ssim))
         elif secret_kind == "audio":  # over the secret's length (the reveal ends with a whole frame's piece)
-            x = audio.read_audio(Path(secret))
+            x, got = audio.read_audio(Path(secret)), audio.read_audio(revealed_file)
             r = np.zeros_like(x)
-            got = audio.read_audio(revealed_file)[: len(x)]
-            r[: len(got)] = got
+            r[: min(len(x), len(got))] = got[: len(x)]
             record.update(secret_snr=snr(x, r), secret_segsnr=segmental_snr(x, r),
-                          secret_seconds=len(x) / audio.SAMPLE_RATE,
-                          revealed_seconds=len(audio.read_audio(revealed_file)) / audio.SAMPLE_RATE)
+                          secret_seconds=len(x) / audio.SAMPLE_RATE, revealed_seconds=len(got) / audio.SAMPLE_RATE)
         else:  # one image: the averaged reveal
             revealed = read_image(revealed_file)
             record.update(secret_psnr={"averaged": float(psnr_8bit(image, revealed))},

@@ -12,8 +12,6 @@
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -60,19 +58,9 @@ def check_wav_output(path, force: bool = False) -> Path:
 
 
 def write_wav16(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, force: bool = False) -> Path:
-    import soundfile as sf
-
-    path = check_wav_output(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=".exypno-", suffix=".wav", dir=path.parent)
-    os.close(fd)
-    try:
-        pcm = np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)  # as pcm16_values
-        sf.write(tmp, pcm, rate, subtype="PCM_16")
-        files.publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    with WavWriter(path, rate, force) as wav:
+        wav.write(samples)
+    return wav.path
 
 
 class WavWriter(files.AtomicWriter):
@@ -89,7 +77,7 @@ class WavWriter(files.AtomicWriter):
         self._keep = None
 
     def write(self, samples: np.ndarray) -> None:
-        self._file.write(np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16))
+        self._file.write(_pcm16(samples))
         self.samples += len(samples)
 
     def truncate_to(self, samples: int) -> None:
@@ -104,9 +92,14 @@ class WavWriter(files.AtomicWriter):
                 f.truncate(self._keep)
 
 
+def _pcm16(samples: np.ndarray) -> np.ndarray:
+    """The 16-bit integers a WAV of ``samples`` holds."""
+    return np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768).astype(np.int16)
+
+
 def pcm16_values(samples: np.ndarray) -> np.ndarray:
     """What a 16-bit WAV of ``samples`` reads back as (float32)."""
-    return (np.round(np.clip(samples, -1.0, 32767 / 32768) * 32768) / 32768).astype(np.float32)
+    return (_pcm16(samples) / 32768).astype(np.float32)
 
 
 def quantize_pcm16(x: torch.Tensor) -> torch.Tensor:

@@ -123,13 +123,17 @@ def hide_audio_in_video(stego_model, cover: Path, secret: Path, output: Path, fo
     if used > info.frames:
         raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; this cover's {info.frames} frames carry "
                           f"at most {info.frames * piece / RATE:.2f} s")
+    silence = spec.to_tensor(torch.zeros(1, piece))  # the grid of every frame after the secret, made once
     with video.VideoWriter(output, info.width, info.height, info.fps, audio_from=cover, force=force) as writer:
         for i, cover_frame in enumerate(tqdm(video.frames(cover), total=info.frames, disable=not progress,
                                              unit="frame")):
-            chunk = np.zeros(piece, np.float32)
-            part = wave[i * piece : (i + 1) * piece]
-            chunk[: len(part)] = part
-            writer.write(hide_grid_in_image(stego_model, cover_frame, spec.to_tensor(torch.from_numpy(chunk)[None])))
+            grid = silence
+            if i < used:
+                chunk = np.zeros(piece, np.float32)
+                part = wave[i * piece : (i + 1) * piece]
+                chunk[: len(part)] = part
+                grid = spec.to_tensor(torch.from_numpy(chunk)[None])
+            writer.write(hide_grid_in_image(stego_model, cover_frame, grid))
     return [f"the secret's {len(wave) / RATE:.2f} s fill {used} of the cover's {info.frames} frames "
             f"({piece / RATE:.2f} s each); the frames after it carry silence"]
 
