@@ -37,10 +37,11 @@ PURPOSES = {
 FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
-         ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("cover_target", "--cover-target"),
+         ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("bit_block", "--bit-block"),
+         ("val_jpeg", "--val-jpeg"), ("cover_target", "--cover-target"),
          ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup"), ("warmup_db", "--warmup-db"),
          ("secret_level", "--secret-level")]
-DEFAULTS = {"pairing": "image-in-image", "cover_warmup": 0, "bits": 0}  # flags left out at these values
+DEFAULTS = {"pairing": "image-in-image", "cover_warmup": 0, "bits": 0, "bit_block": 1, "val_jpeg": None}  # flags left out at these values
 
 
 def _flag_value(value) -> str:
@@ -84,9 +85,9 @@ def main() -> int:
     ap.add_argument("run", type=Path)
     ap.add_argument("--name", default="default")
     ap.add_argument("--figures", type=Path, help="benchmark JSON whose 'figures' go into the card")
-    ap.add_argument("--seal", help="a bit-hiding model's seal modes (JSON), e.g. '{\"png\": {\"repeat\": 1, "
-                                   "\"nsym\": [96, 64]}, \"robust\": {\"repeat\": 32, \"nsym\": [64], "
-                                   "\"jpeg_quality\": 90}}'")
+    ap.add_argument("--seal", help="a bit-hiding model's seal modes (JSON, see payload/seal.py), e.g. '{\"png\": "
+                                   "{\"rates\": [0.25, 0.4, 0.6], \"ldpc_n\": 8192, \"nsym\": 16, "
+                                   "\"llr_scale\": 0.75}}'")
     args = ap.parse_args()
     meta = read_meta(args.run / "checkpoint.safetensors")
     model, best_card = load_model(args.run / "best.safetensors")

@@ -47,3 +47,24 @@ def test_refinement_makes_even_an_untrained_decoder_read_the_bits(rng):
     # A different passphrase's order reads noise.
     other = keyed_order(carrier.slots(32, 32), "not pw")
     assert (carrier.read(carrier.logits(stego), other, len(bits)) != bits).mean() > 0.2
+
+
+def test_a_bit_block_model_has_one_slot_per_square_and_reads_its_mean():
+    torch.manual_seed(0)
+    model = StegoModel(NetConfig(secret_channels=2, width=16, blocks=(1, 1, 1), levels=1)).eval()
+    carrier = BitCarrier(model, block=4)
+    assert carrier.region(34, 21) == (32, 20)
+    assert carrier.grid(34, 21) == (2, 8, 5)
+    assert carrier.slots(34, 21) == 80
+    stego = np.random.default_rng(0).integers(0, 256, (32, 20, 3), dtype=np.uint8)
+    full = BitCarrier(model).logits(stego).reshape(2, 32, 20)
+    pooled = carrier.logits(stego).reshape(2, 8, 5)
+    assert np.allclose(pooled[1, 2, 3], full[1, 8:12, 12:16].mean(), atol=1e-5)
+
+
+def test_votes_are_the_sums_the_hard_decisions_come_from():
+    carrier = _carrier(repeat=2)
+    logits = np.array([1, -3, 2, 2, -1, 0.5], dtype=np.float32)
+    order = np.array([5, 4, 0, 1, 2, 3])
+    assert carrier.votes(logits, order, 3).tolist() == [-0.5, -2, 4]
+    assert carrier.read(logits, order, 3).tolist() == [0, 0, 1]

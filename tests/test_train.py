@@ -112,3 +112,30 @@ def test_bit_model_trains_with_a_cover_target_and_resumes_exactly(photo_dir, tmp
     train(tiny(photo_dir, tmp_path / "b", steps=4, bits=2, cover_target=30.0, lr=3e-3), progress=False)
     split = train(tiny(photo_dir, tmp_path / "b", steps=8), resume=True, progress=False)
     assert split["parameter_digest"] == straight["parameter_digest"]
+
+
+def test_a_jpeg_robust_bit_model_trains_on_bit_squares_and_validates_after_jpeg(photo_dir, tmp_path):
+    import pytest
+
+    from exypno.errors import ExypnoError
+
+    train(tiny(photo_dir, tmp_path / "j", steps=4, bits=2, bit_block=4, val_jpeg=90, attacks="jpeg:80-95,identity"),
+          progress=False)
+    line = json.loads((tmp_path / "j" / "log.jsonl").read_text().splitlines()[-1])
+    assert line["jpeg_quality"] == 90 and 0 <= line["bit_error_rate_clean"] <= 1 and 0 <= line["bit_error_rate"] <= 1
+    with pytest.raises(ExypnoError, match="bit-block"):  # a crop would cut through the squares
+        train(tiny(photo_dir, tmp_path / "c", steps=2, bits=2, bit_block=4, attacks="crop:0.5-1"), progress=False)
+    with pytest.raises(ExypnoError, match="bit-block"):
+        train(tiny(photo_dir, tmp_path / "d", steps=2, bits=2, bit_block=3), progress=False)
+
+
+def test_bit_squares_spread_to_pixels_and_pool_back():
+    from exypno.train.domains import BitsDomain
+
+    d = BitsDomain(2, block=4)
+    bits = torch.randint(0, 2, (1, 2, 3, 5)).float()
+    spread = d.to_net(bits)
+    assert spread.shape == (1, 2, 12, 20) and (spread[0, 1, 4:8, 8:12] == bits[0, 1, 1, 2]).all()
+    assert torch.equal(d.from_net(spread), bits)
+    logits = (2 * spread - 1) * 5
+    assert d.secret_loss(logits, bits) < 0.01

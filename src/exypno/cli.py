@@ -128,6 +128,7 @@ def cmd_train(args) -> int:
         batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
         steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale, bits=args.bits,
+        bit_block=args.bit_block, val_jpeg=args.val_jpeg,
         cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup,
         warmup_db=args.warmup_db, pairing=args.pairing, audio=args.audio,
         spectrogram=args.spectrogram,
@@ -273,7 +274,8 @@ def cmd_seal(args) -> int:
     passphrase = _passphrase(args, confirm=True)
     _, info = seal(args.cover, data, path.name, passphrase, output=args.output, force=args.force)
     print(f"wrote {args.output}: {len(data):,} bytes sealed in {info['mode']} mode "
-          f"(cover PSNR {info['cover_psnr']:.2f} dB, Reed-Solomon parity {info['nsym']}/255)")
+          f"(cover PSNR {info['cover_psnr']:.2f} dB; LDPC rate {info['ldpc_rate']:.2f}, Reed-Solomon parity "
+          f"{info['nsym']}/255)")
     return 0
 
 
@@ -303,7 +305,7 @@ def cmd_capacity(args) -> int:
         rh, rw = c["region"]
         print(f"{mode:<7} {c['bytes']:>10,} bytes for the file and its name, before compression "
               f"({c['net_bpp']:.3f} net bits per pixel; carrier {rw}x{rh} pixels). The stego must stay a PNG: "
-              "no JPEG-robust mode is trained yet.")
+              "no JPEG-robust mode is shipped yet.")
     return 0
 
 
@@ -379,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss (MSE, or BCE with --bits)")
     p.add_argument("--bits", type=int, default=0,
                    help="train a bit-hiding model: the secret is this many planes of random bits (for seal)")
+    p.add_argument("--bit-block", type=int, default=1,
+                   help="with --bits: each bit fills a square of this side, a coarser signal that survives JPEG")
+    p.add_argument("--val-jpeg", type=int, metavar="QUALITY",
+                   help="with --bits: count validation bit errors after a JPEG re-save at this quality")
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
     p.add_argument("--cover-warmup", type=int, default=0,

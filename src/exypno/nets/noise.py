@@ -68,15 +68,19 @@ class Jpeg(nn.Module):
         self.q = (int(q_lo), int(q_hi))
 
     def forward(self, x, cover):
-        quality = _randint(*self.q)
-        pixels = torch.round(x.detach().clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        out = []
-        for im in pixels:
-            buf = io.BytesIO()
-            Image.fromarray(im).save(buf, format="JPEG", quality=quality)
-            out.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
-        jpeg = torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(x.device, x.dtype) / 255.0
+        jpeg = jpeg_roundtrip(x.detach(), _randint(*self.q))
         return x + (jpeg - x).detach(), None  # straight-through: JPEG forward, identity backward
+
+
+def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
+    """A batch of RGB images in [0, 1], saved as JPEG by Pillow at ``quality`` and read back (no gradient)."""
+    pixels = torch.round(x.clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    out = []
+    for im in pixels:
+        buf = io.BytesIO()
+        Image.fromarray(im).save(buf, format="JPEG", quality=quality)
+        out.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
+    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(x.device, x.dtype) / 255.0
 
 
 class Crop(nn.Module):

@@ -1,19 +1,24 @@
 """Bits <-> pixels through a bit-hiding model: CN/EN/DN with ``D`` planes of bits as the secret.
 
-A cover of H x W pixels has ``H' * W' * D`` bit *slots* (H', W' rounded down to the model's grid; the rest
-of the cover is left untouched). A payload of n coded bits uses n * ``repeat`` slots, chosen by a keyed
+A cover of H x W pixels has ``H' * W' * D / block**2`` bit *slots* (H', W' rounded down to the model's grid;
+the rest of the cover is left untouched; a model trained with ``--bit-block B`` writes each bit over a B x B
+square, which survives JPEG). A payload of n coded bits uses n * ``repeat`` slots, chosen by a keyed
 pseudo-random permutation, so that:
 
 - without the passphrase nobody knows which slots matter, and the unused slots carry random bits;
 - damage in one region (a crop border, a scratch) lands on bits of many different codewords.
 
-``embed`` runs the sender's networks, then, where the decoder would misread too many bits, refines the
+``embed`` runs the sender's networks, then, where the receiver would not decode the payload, refines the
 stego against the decoder (as in Fixed Neural Network Steganography, Kishore et al. 2021): steps of
 gradient descent on the 8-bit stego until what it decodes is acceptable (``accept``).
+
+The receiver gets a *vote* per coded bit: the sum of its slots' logits, positive for a 1. Its size is the
+decoder's confidence, which the soft-decision LDPC code (ldpc.py) uses.
 """
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,18 +44,23 @@ class BitCarrier:
     model: StegoModel
     repeat: int = 1  # slots per coded bit; the receiver sums their logits
     margin: float = 2.0  # |vote| the refinement aims for on every payload bit
+    block: int = 1  # each bit fills a block x block square (the model's --bit-block)
 
     @property
     def planes(self) -> int:
         return self.model.config.secret_channels
 
     def region(self, h: int, w: int) -> tuple[int, int]:
-        m = self.model.multiple
+        m = math.lcm(self.model.multiple, self.block)
         return h // m * m, w // m * m
 
-    def slots(self, h: int, w: int) -> int:
+    def grid(self, h: int, w: int) -> tuple[int, int, int]:
+        """(planes, rows, columns) of bits in a cover of h x w pixels."""
         rh, rw = self.region(h, w)
-        return rh * rw * self.planes
+        return self.planes, rh // self.block, rw // self.block
+
+    def slots(self, h: int, w: int) -> int:
+        return math.prod(self.grid(h, w))
 
     def capacity_bits(self, h: int, w: int) -> int:
         return self.slots(h, w) // self.repeat
@@ -58,12 +68,14 @@ class BitCarrier:
     # --- sender ------------------------------------------------------------------------------------
 
     def embed(self, cover: np.ndarray, bits: np.ndarray, order: np.ndarray, steps: int = 60,
-              generator: np.random.Generator | None = None, accept=None) -> tuple[np.ndarray, dict]:
+              generator: np.random.Generator | None = None, accept=None,
+              check_every: int = 1) -> tuple[np.ndarray, dict]:
         """Stego (uint8, the cover's shape) carrying ``bits`` (0/1) in slots ``order[: len(bits) * repeat]``.
 
-        ``accept(wrong)`` judges a boolean array of wrongly decoded bits (e.g. "every codeword within what the
-        error correction fixes"); refinement stops as soon as it is true for every view of the stego. Without
-        it, refinement goes on until every bit decodes with the margin.
+        ``accept(votes)`` judges the receiver's votes on the payload's bits: it returns (acceptable, focus),
+        focus being a boolean array of the bits that the refinement should work on (None: all of them), e.g.
+        those of the codewords that did not decode. It runs every ``check_every`` steps. Without it,
+        refinement goes on until every bit decodes with the margin.
         """
         h, w = cover.shape[:2]
         rh, rw = self.region(h, w)
@@ -74,9 +86,10 @@ class BitCarrier:
         plane = gen.integers(0, 2, size=self.slots(h, w), dtype=np.uint8)  # unused slots: random bits
         used = order[:n_used]
         plane[used] = np.repeat(bits.astype(np.uint8), self.repeat)
-        target = torch.from_numpy(plane.astype(np.float32)).reshape(1, self.planes, rh, rw)
+        target = self._spread(torch.from_numpy(plane.astype(np.float32)).reshape(1, *self.grid(h, w)))
         index = torch.from_numpy(used.astype(np.int64))
         sign = torch.from_numpy(bits.astype(np.float32)) * 2 - 1
+        weight = torch.ones(len(bits))
 
         c = torch.from_numpy(np.array(cover[:rh, :rw])).permute(2, 0, 1)[None].float() / 255
         for p in self.model.parameters():  # gradients flow to the stego only
@@ -88,19 +101,24 @@ class BitCarrier:
         info = {}
         for step in range(steps + 1):
             x = quantize_8bit(c + delta)
-            views = [x]
-            # Hinge on each bit's summed logit; only the payload's bits count, the filler slots do not.
-            votes = [self.model.reveal(v).reshape(-1)[index].reshape(len(bits), self.repeat).sum(1) for v in views]
-            short = [F.relu(self.margin - sign * v) for v in votes]
+            # Hinge on each bit's vote; only the payload's bits count, the filler slots do not.
+            vote = self._pool(self.model.reveal(x)).reshape(-1)[index].reshape(len(bits), self.repeat).sum(1)
+            short = F.relu(self.margin - sign * vote)
             with torch.no_grad():
-                wrong = [(sign * v <= 0).numpy() for v in votes]
-                info = {"refine_steps": step, "wrong_bits": max(int(w.sum()) for w in wrong),
-                        "weak_bits": max(int((s > 0).sum()) for s in short)}
-                info["accepted"] = all(accept(w) for w in wrong) if accept else info["weak_bits"] == 0
+                info = {"refine_steps": step, "wrong_bits": int((sign * vote <= 0).sum()),
+                        "weak_bits": int((short > 0).sum())}
+                if accept is None:
+                    info["accepted"] = info["weak_bits"] == 0
+                elif step % check_every == 0 or step == steps:
+                    info["accepted"], focus = accept(vote.numpy())
+                    if focus is not None:
+                        weight = torch.from_numpy(np.asarray(focus, dtype=np.float32))
+                else:
+                    info["accepted"] = False
             if info["accepted"] or step == steps:
                 break
             # The distortion term is gentle: early stopping is what keeps the change small.
-            loss = sum(s.mean() for s in short) + 0.01 * (delta * 255).pow(2).mean()
+            loss = (short * weight).mean() + 0.01 * (delta * 255).pow(2).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -110,15 +128,25 @@ class BitCarrier:
 
     # --- receiver ----------------------------------------------------------------------------------
 
+    def _spread(self, bits: torch.Tensor) -> torch.Tensor:
+        b = self.block
+        return bits if b == 1 else bits.repeat_interleave(b, dim=-2).repeat_interleave(b, dim=-1)
+
+    def _pool(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits if self.block == 1 else F.avg_pool2d(logits, self.block)
+
     def logits(self, stego: np.ndarray) -> np.ndarray:
-        """The decoder's logit for every slot, flattened in slot order."""
+        """The decoder's logit for every slot (the mean over its square), flattened in slot order."""
         h, w = stego.shape[:2]
         rh, rw = self.region(h, w)
         x = torch.from_numpy(np.array(stego[:rh, :rw])).permute(2, 0, 1)[None].float() / 255
         with torch.inference_mode():
-            return self.model.reveal(x).reshape(-1).numpy()
+            return self._pool(self.model.reveal(x)).reshape(-1).numpy()
+
+    def votes(self, logits: np.ndarray, order: np.ndarray, n_bits: int) -> np.ndarray:
+        """Each of ``n_bits`` coded bits' vote: the sum of its ``repeat`` slots' logits (positive: a 1)."""
+        return logits[order[: n_bits * self.repeat]].reshape(n_bits, self.repeat).sum(axis=1)
 
     def read(self, logits: np.ndarray, order: np.ndarray, n_bits: int) -> np.ndarray:
-        """Hard decisions for ``n_bits`` coded bits: the sum of each bit's ``repeat`` slot logits."""
-        used = logits[order[: n_bits * self.repeat]].reshape(n_bits, self.repeat).sum(axis=1)
-        return (used > 0).astype(np.uint8)
+        """Hard decisions for ``n_bits`` coded bits."""
+        return (self.votes(logits, order, n_bits) > 0).astype(np.uint8)

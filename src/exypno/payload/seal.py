@@ -1,13 +1,17 @@
 """Seal any file inside an image, and get it back bit for bit: ``seal``, ``unseal``, ``capacity``.
 
-file -> container (compress, encrypt, Reed-Solomon; container.py) -> bits -> keyed slots -> bit-hiding
-model (carrier.py) -> 8-bit PNG. A bit-hiding model's card names the *modes* it serves and how, e.g.
+file -> container (compress, encrypt, Reed-Solomon; container.py) -> bits -> LDPC codewords (ldpc.py) ->
+keyed slots -> bit-hiding model (carrier.py) -> 8-bit PNG. A bit-hiding model's card names the *modes* it
+serves and how, e.g.
 
-    "seal": {"png": {"repeat": 4, "nsym": [96, 64]}}
+    "seal": {"png": {"rates": [0.4, 0.6], "ldpc_n": 8192, "nsym": 16, "llr_scale": 0.75}}
 
-- ``repeat``: slots per coded bit; the receiver sums their logits (soft majority vote);
-- ``nsym``: the Reed-Solomon parity ladder, strongest first. ``seal`` takes the strongest that fits the
-  file, so a small file gets more protection than it strictly needs; ``unseal`` tries each in turn.
+- ``rates``: the LDPC code rates, a ladder: ``seal`` takes the strongest (lowest) that fits the file, so a
+  small file gets more protection than it strictly needs; ``unseal`` tries each in turn. ``capacity`` is
+  the weakest's.
+- ``ldpc_n``: coded bits per LDPC codeword; ``nsym``: Reed-Solomon parity bytes per 255, the outer code.
+- ``llr_scale``: turns the decoder's votes into log-likelihood ratios (measured: scripts/seal_rates.py).
+- ``repeat`` (default 1): slots per coded bit; ``block`` (default 1): the model's ``--bit-block``.
 
 The sender decodes its own 8-bit stego before writing anything: a file that would not come back is
 refused, never written.
@@ -15,6 +19,7 @@ refused, never written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +29,35 @@ from ..media.image import check_output, read_image, write_png
 from ..nets.files import load_model
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, unseal_bytes
+from .ldpc import Blocks, IraCode
 
 MODELS = {"png": "seal"}  # each mode's shipped bit-hiding model (a JPEG-robust mode is not trained yet)
 MODES = tuple(MODELS)
 MAX_SIDE = 1024  # the carrier is the top-left MAX_SIDE x MAX_SIDE at most: bounded time and memory
+NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
+
+
+@lru_cache(maxsize=16)
+def _code(n: int, k: int) -> IraCode:
+    return IraCode(n, k)  # its parity-check matrix and decoder are built once per process
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One level of protection: LDPC codewords at one rate carrying a Reed-Solomon layout."""
+
+    blocks: Blocks
+    layout: Layout
 
 
 @dataclass
 class SealMode:
     name: str
     carrier: BitCarrier
-    nsyms: tuple[int, ...]
+    rates: tuple[float, ...]  # strongest (lowest) first
+    ldpc_n: int
+    nsym: int
+    llr_scale: float
 
     @classmethod
     def load(cls, mode: str, model: str | Path | None = None) -> "SealMode":
@@ -45,26 +68,35 @@ class SealMode:
         if not isinstance(specs, dict) or getattr(net, "part", "full") != "full":
             raise ExypnoError(f"{path}: not a bit-hiding model for sealing files")
         spec = specs.get(mode)
-        if not isinstance(spec, dict):
+        if not isinstance(spec, dict) or "rates" not in spec:
             raise ExypnoError(f"{path}: has no seal mode {mode!r} (it has: {', '.join(specs)})")
-        carrier = BitCarrier(net, repeat=int(spec.get("repeat", 1)))
-        return cls(mode, carrier, tuple(sorted(spec.get("nsym", [32]), reverse=True)))
+        carrier = BitCarrier(net, repeat=int(spec.get("repeat", 1)), block=int(spec.get("block", 1)))
+        return cls(mode, carrier, tuple(sorted(float(r) for r in spec["rates"])), int(spec.get("ldpc_n", 8192)),
+                   int(spec.get("nsym", 16)), float(spec.get("llr_scale", 1.0)))
 
     def region(self, h: int, w: int) -> tuple[int, int]:
         return self.carrier.region(min(h, MAX_SIDE), min(w, MAX_SIDE))
 
-    def layouts(self, h: int, w: int) -> list[Layout]:
+    def rungs(self, h: int, w: int) -> list[Rung]:
         rh, rw = self.region(h, w)
-        raw = self.carrier.capacity_bits(rh, rw) // 8
-        return [Layout(raw - raw % BLOCK, nsym) for nsym in self.nsyms]
+        count = self.carrier.capacity_bits(rh, rw) // self.ldpc_n
+        out = []
+        for rate in self.rates:
+            blocks = Blocks(_code(self.ldpc_n, int(round(rate * self.ldpc_n))), count)
+            raw = blocks.info_bits // 8
+            out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym)))
+        return out
 
     def capacity(self, h: int, w: int) -> int:
-        """Largest file (bytes, before compression) that fits, with the weakest parity of the ladder."""
-        return self.layouts(h, w)[-1].max_file_bytes
+        """Largest file (bytes, before compression) that fits, on the weakest rung of the ladder."""
+        return self.rungs(h, w)[-1].layout.max_file_bytes
 
     def order(self, h: int, w: int, passphrase: str) -> np.ndarray:
         rh, rw = self.region(h, w)
         return keyed_order(self.carrier.slots(rh, rw), passphrase)
+
+    def llr(self, logits: np.ndarray, order: np.ndarray, rung: Rung) -> np.ndarray:
+        return self.llr_scale * self.carrier.votes(logits, order, rung.blocks.coded_bits)
 
 
 _NETS: dict[str, tuple] = {}
@@ -116,7 +148,7 @@ def within_ecc(wrong_bits: np.ndarray, layout: Layout) -> bool:
     return bool(codeword_errors(wrong_bits, layout).max(initial=0) <= limit)
 
 
-def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=None,
+def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, rungs=None,
                  order: np.ndarray | None = None) -> tuple[str, bytes]:
     h, w = image.shape[:2]
     rh, rw = mode.region(h, w)
@@ -126,34 +158,39 @@ def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, layouts=Non
     if order is None:  # scrypt: the sender, who has just computed it, passes it in
         order = mode.order(h, w, passphrase)
     damaged = None
-    for layout in layouts or mode.layouts(h, w):
-        if layout.codewords == 0:
+    for rung in rungs or mode.rungs(h, w):
+        if rung.layout.codewords == 0:
             continue
-        bits = mode.carrier.read(logits, order, layout.capacity * 8)
+        llr = mode.llr(logits, order, rung)
+        # The first codewords decide: with a wrong passphrase, or nothing here, none of them converges
+        # (found in a second, without decoding the whole carrier).
+        if not any(rung.blocks.decode_block(llr, i)[1] for i in range(min(2, rung.blocks.count))):
+            continue
+        bits, _ = rung.blocks.decode(llr)
         try:
-            return unseal_bytes(np.packbits(bits).tobytes(), passphrase, layout)
+            return unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), passphrase, rung.layout)
         except PayloadError as e:
             if "damaged" in str(e) or "inconsistent" in str(e):
                 damaged = e
     if damaged:
         raise damaged
-    raise PayloadError("no sealed file for this passphrase (wrong passphrase, or nothing sealed here)")
+    raise PayloadError(NOTHING)
 
 
 def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
-         force: bool = False, steps: int = 60, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
+         force: bool = False, steps: int = 100, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
     """The stego image (uint8) carrying ``data`` (named ``name``); written as PNG to ``output`` if given."""
     if output is not None:
         check_output(output, force)
     img = read_image(cover)
     h, w = img.shape[:2]
     sm = load_mode(mode, model)
-    layouts = [lay for lay in sm.layouts(h, w) if lay.codewords > 0]
-    if not layouts:
+    rungs = [r for r in sm.rungs(h, w) if r.layout.codewords > 0]
+    if not rungs:
         raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
-    for layout in layouts:  # strongest parity that fits
+    for rung in rungs:  # strongest protection that fits
         try:
-            blob = seal_bytes(data, name, passphrase, layout)
+            blob = seal_bytes(data, name, passphrase, rung.layout)
             break
         except PayloadError:
             continue
@@ -161,28 +198,44 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
         raise PayloadError(f"the file needs more room than this cover carries in {sm.name} mode "
                            f"({sm.capacity(h, w):,} bytes before compression; try a larger cover)")
     bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8))
+    gen = np.random.default_rng()
+    coded = rung.blocks.encode(bits, gen)
+    code = rung.blocks.code
+    sent = coded.reshape(rung.blocks.count, code.n)[:, : code.k]  # systematic: the information bits
+
+    def accept(votes: np.ndarray):
+        """Within what Reed-Solomon fixes (with its reserve)? The refinement leans on the codewords that fail."""
+        llr = sm.llr_scale * votes
+        # A codeword whose hard decisions are all right needs no decoding; the others go through BP.
+        done = ((llr > 0) == coded.astype(bool)).reshape(rung.blocks.count, code.n).all(axis=1)
+        wrong = np.zeros(sent.shape, bool)  # what the receiver's decoding gets wrong
+        for i in np.flatnonzero(~done):
+            got, converged = rung.blocks.decode_block(llr, i)
+            wrong[i] = got != sent[i]
+            done[i] = converged and not wrong[i].any()
+        # Every payload bit keeps a margin; those of failed codewords weigh five times as much.
+        return within_ecc(wrong.reshape(-1)[: len(bits)], rung.layout), np.repeat(1 + 4 * ~done, code.n)
+
     rh, rw = sm.region(h, w)
     order = sm.order(h, w, passphrase)
-    region, info = sm.carrier.embed(img[:rh, :rw], bits, order, steps=steps,
-                                    accept=lambda wrong: within_ecc(wrong, layout))
+    region, info = sm.carrier.embed(img[:rh, :rw], coded, order, steps=steps, generator=gen, accept=accept,
+                                    check_every=5)
     stego = img.copy()
     stego[:rh, :rw] = region
     # The receiver's view: the exact 8-bit stego, decoded by the receiver's code path.
     try:
-        got = _unseal_with(sm, stego, passphrase, [layout], order)
+        got = _unseal_with(sm, stego, passphrase, [rung], order)
     except PayloadError:
         got = None
     if got is None or got[1] != data:  # (the name rides in the same authenticated body)
         raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
                            "back); try a smaller file or a larger, more detailed cover")
     mse = float(np.mean((stego.astype(np.float64) - img) ** 2))
-    info.update(mode=sm.name, nsym=layout.nsym, carrier_bytes=layout.capacity,
+    info.update(mode=sm.name, nsym=rung.layout.nsym, ldpc_rate=code.rate, carrier_bytes=rung.layout.capacity,
                 cover_psnr=float(10 * np.log10(255**2 / mse)) if mse else float("inf"))
     if output is not None:
         write_png(output, stego, force)
     return stego, info
-
-
 def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None) -> tuple[str, bytes]:
     """(original file name, bytes), exactly as sealed, trying each mode; ``PayloadError`` says why not."""
     img = read_image(stego)

@@ -105,21 +105,28 @@ class AudioDomain:
 
 
 class BitsDomain:
-    """Planes of random bits (seal's bit-hiding models); the decoder outputs a logit per bit."""
+    """Planes of random bits (seal's bit-hiding models); the decoder outputs a logit per bit.
+
+    With ``block`` > 1 a bit fills a ``block`` x ``block`` square of its plane, and its logit is the mean of the
+    decoder's logits over that square: a coarser, lower-frequency signal, which survives JPEG where one bit
+    per pixel does not. Bit tensors are then ``block`` times smaller than the cover on each side.
+    """
 
     kind = "bits"
 
-    def __init__(self, planes: int):
+    def __init__(self, planes: int, block: int = 1):
         self.channels = planes
+        self.block = block
 
     def to_net(self, x):
-        return x
+        b = self.block
+        return x if b == 1 else x.repeat_interleave(b, dim=-2).repeat_interleave(b, dim=-1)
 
-    def from_net(self, t, like):
-        return t
+    def from_net(self, t, like=None):
+        return t if self.block == 1 else F.avg_pool2d(t, self.block)
 
     def secret_loss(self, t, target):
-        return F.binary_cross_entropy_with_logits(t, target)
+        return F.binary_cross_entropy_with_logits(self.from_net(t), target)
 
 
 PAIRINGS = {  # name: (cover domain, secret domain)
@@ -134,9 +141,9 @@ def make_domain(kind: str, spectrogram: str = "complex"):
     return ImageDomain() if kind == "image" else AudioDomain(SPECTROGRAMS[spectrogram])
 
 
-def pairing_domains(pairing: str, bits: int = 0, spectrogram: str = "complex"):
+def pairing_domains(pairing: str, bits: int = 0, spectrogram: str = "complex", bit_block: int = 1):
     if pairing not in PAIRINGS:
         raise ValueError(f"unknown pairing {pairing!r} (known: {', '.join(PAIRINGS)})")
     cover, secret = PAIRINGS[pairing]
     return (make_domain(cover, spectrogram),
-            BitsDomain(bits) if bits else make_domain(secret, spectrogram))
+            BitsDomain(bits, bit_block) if bits else make_domain(secret, spectrogram))

@@ -32,7 +32,7 @@ from ..errors import ExypnoError
 from ..nets import PRESETS, StegoModel, count_parameters
 from ..nets.files import save_model
 from ..nets.layers import GaussianNoise
-from ..nets.noise import NoiseChannel
+from ..nets.noise import NoiseChannel, jpeg_roundtrip
 from . import distributed
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
 from .data import ClipSampler, CropSampler, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
@@ -67,6 +67,8 @@ class TrainConfig:
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
+    bit_block: int = 1  # with bits: each bit fills a square of this side (robust to JPEG; see BitsDomain)
+    val_jpeg: int | None = None  # with bits: validate (and pick the best) after a JPEG re-save at this quality
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
     cover_warmup: int = 0  # steps over which the cover target rises from warmup_db below to its value
@@ -78,7 +80,10 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
     def domains(self):
-        return pairing_domains(self.pairing, self.bits, self.spectrogram)
+        return pairing_domains(self.pairing, self.bits, self.spectrogram, self.bit_block)
+
+    def bit_shape(self, n: int, h: int, w: int) -> tuple[int, int, int, int]:
+        return (n, self.bits, h // self.bit_block, w // self.bit_block)
 
     def net_config(self):
         if self.init:  # fine-tuning keeps the architecture of the weights it starts from
@@ -123,13 +128,14 @@ class _Channel(nn.Module):
 
 
 def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, domains,
-              chunk: int = 16) -> dict:
+              chunk: int = 16, jpeg: int | None = None) -> dict:
     """The cover's figure on the stego as its file holds it (PSNR of the 8-bit image, SNR of the 16-bit
     waveform); then the secret's: PSNR of the 8-bit revealed image, SNR of the revealed waveform, or, for a
-    bit-hiding model, the error rate of the decoder's hard decisions."""
+    bit-hiding model, the error rate of the decoder's hard decisions. With ``jpeg`` (bits only), those
+    errors are counted after re-saving the stego as JPEG at that quality (and without it, as *_clean)."""
     cd, sd = domains
     model.eval()
-    cov, sec = [], []
+    cov, sec, clean = [], [], []
     with torch.no_grad():
         for i in range(0, len(covers), chunk):
             c, s = covers[i : i + chunk].to(device), secrets[i : i + chunk].to(device)
@@ -137,6 +143,9 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
             out = sd.from_net(model.reveal(cd.to_net(stego)), like=s)
             cov.append(cd.db(stego, c).cpu())
             if sd.kind == "bits":
+                clean.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
+                if jpeg:
+                    out = sd.from_net(model.reveal(cd.to_net(jpeg_roundtrip(stego, jpeg))), like=s)
                 sec.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
             else:
                 sec.append(sd.db(sd.exact_file(out, like=s) if sd.kind == "image" else out, s).cpu())
@@ -147,6 +156,8 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
     figures = {f"cover_{unit[cd.kind]}": float(cov.mean()), f"cover_{unit[cd.kind]}_worst": float(cov.min())}
     if sd.kind == "bits":
         figures.update(bit_error_rate=float(sec.mean()), bit_error_rate_worst=float(sec.max()))
+        if jpeg:
+            figures.update(jpeg_quality=jpeg, bit_error_rate_clean=float(torch.cat(clean).mean()))
     else:
         figures.update({f"secret_{unit[sd.kind]}": float(sec.mean()), f"secret_{unit[sd.kind]}_worst": float(sec.min())})
     return figures
@@ -205,7 +216,7 @@ def _data(cfg: TrainConfig, main: bool):
                           val_samplers[secret_kind].draw(val_rng, cfg.val_pairs))
     if main and cfg.bits:
         covers = validation[0]
-        validation = (covers, random_bits((len(covers), cfg.bits, *covers.shape[-2:]),
+        validation = (covers, random_bits(cfg.bit_shape(len(covers), *covers.shape[-2:]),
                                           torch.Generator().manual_seed(4321)))
     return draw, validation
 
@@ -280,6 +291,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     cover_domain, secret_domain = domains
     if cfg.attacks and cover_domain.kind != "image":
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
+    if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
+        raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
+    if cfg.val_jpeg and (not cfg.bits or cover_domain.kind != "image"):
+        raise ExypnoError("--val-jpeg is for bit-hiding models (--bits) in images")
     draw, validation = _data(cfg, ctx.main)
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
@@ -326,7 +341,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         for step in range(start_step + 1, cfg.steps + 1):
             cover, secret = (t.to(ctx.device) for t in draw(rng, cfg.batch))
             if cfg.bits:
-                secret = random_bits((cfg.batch, cfg.bits, *cover.shape[-2:])).to(ctx.device)
+                secret = random_bits(cfg.bit_shape(cfg.batch, *cover.shape[-2:])).to(ctx.device)
             stego, revealed, target = channel(cover, secret)
             cover_loss = cover_domain.loss(stego, cover)
             secret_loss = secret_domain.secret_loss(revealed, target)  # for bits: BCE on a logit per bit
@@ -358,7 +373,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch_states = ctx.gather(torch.get_rng_state())
             val_loss = None
             if ctx.main:
-                figures = _evaluate(model, *validation, ctx.device, domains)
+                figures = _evaluate(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg)
                 cover_db, secret_db = _headline(figures)
             if ctx.main:
                 short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
