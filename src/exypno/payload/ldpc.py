@@ -144,11 +144,3 @@ class Blocks:
         """(information bits, which codewords converged) from the coded bits' log-likelihood ratios."""
         out = [self.decode_block(llr, i) for i in range(self.count)]
         return np.concatenate([b for b, _ in out]), np.array([ok for _, ok in out])
-
-    def looks_random(self, llr: np.ndarray, i: int = 0) -> bool:
-        """Are codeword ``i``'s hard decisions as far from any codeword as random bits are? A share of failed
-        checks within 4 standard deviations of one half says so: a payload, even a damaged one, fails fewer."""
-        n = self.code.n
-        m = n - self.code.k
-        failed = self.code.syndrome((llr[i * n : (i + 1) * n] > 0).astype(np.uint8)).mean()
-        return bool(failed > 0.5 - 4 * 0.5 / np.sqrt(m))

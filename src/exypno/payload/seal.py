@@ -164,9 +164,11 @@ def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, rungs=None,
         llr = mode.llr(logits, order, rung)
         # The first codewords decide: with a wrong passphrase, or nothing here, none of them converges
         # (found in a second, without decoding the whole carrier).
-        if not any(rung.blocks.decode_block(llr, i)[1] for i in range(min(2, rung.blocks.count))):
+        first = [rung.blocks.decode_block(llr, i) for i in range(min(2, rung.blocks.count))]
+        if not any(ok for _, ok in first):
             continue
-        bits, _ = rung.blocks.decode(llr)
+        rest = [rung.blocks.decode_block(llr, i)[0] for i in range(len(first), rung.blocks.count)]
+        bits = np.concatenate([b for b, _ in first] + rest)
         try:
             return unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), passphrase, rung.layout)
         except PayloadError as e:
@@ -236,6 +238,8 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     if output is not None:
         write_png(output, stego, force)
     return stego, info
+
+
 def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None) -> tuple[str, bytes]:
     """(original file name, bytes), exactly as sealed, trying each mode; ``PayloadError`` says why not."""
     img = read_image(stego)
