@@ -43,3 +43,14 @@ def sealed(tmp_path_factory):
     data = b"hello, sealed world\n" * 20
     stego, info = seal(cover, data, "x.bin", "pw", mode="png")
     return {"mode": "png", "cover": cover, "stego": stego, "data": data, "info": info}
+
+
+@pytest.fixture(scope="session")
+def sealed_robust():
+    """A 256x256 photo-like cover (the smallest robust mode fills) with a file sealed in robust mode ("pw")."""
+    from exypno.payload.seal import seal
+
+    cover = smooth_photo(np.random.default_rng(7), 256, 256)
+    data = b"robust hello " * 8
+    stego, info = seal(cover, data, "r.txt", "pw", mode="robust")
+    return {"mode": "robust", "cover": cover, "stego": stego, "data": data, "info": info}

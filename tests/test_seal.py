@@ -85,3 +85,32 @@ def test_odd_file_names_do_not_stop_a_seal(sealed):
     stego, _ = seal_module.seal(sealed["cover"], b"data", "bad\udcffname.txt", "pw", mode=sealed["mode"])
     name, data = seal_module.unseal(stego, "pw", modes=[sealed["mode"]])
     assert data == b"data" and name.startswith("bad") and name.endswith("name.txt")
+
+
+def test_robust_mode_survives_a_jpeg_resave(sealed_robust):
+    m = sealed_robust
+    assert m["info"]["jpeg"] == 90 and m["info"]["cover_psnr"] > 33  # measured 35.33 on this cover
+    assert seal_module.unseal(m["stego"], "pw") == ("r.txt", m["data"])  # as written (PNG)
+    for quality in (90, 95):
+        assert seal_module.unseal(seal_module.jpeg_8bit(m["stego"], quality), "pw") == ("r.txt", m["data"])
+    with pytest.raises(ExypnoError, match="no sealed file"):
+        seal_module.unseal(seal_module.jpeg_8bit(m["stego"], 90), "not pw")
+
+
+def test_a_png_mode_stego_after_jpeg_is_reported_not_misread(sealed):
+    with pytest.raises(ExypnoError):
+        seal_module.unseal(seal_module.jpeg_8bit(sealed["stego"], 95), "pw")
+
+
+def test_capacity_names_each_mode_and_what_it_survives():
+    got = seal_module.capacity(np.zeros((512, 512, 3), np.uint8))
+    assert set(got) == {"png", "robust"}
+    assert got["robust"]["jpeg"] == 90 and "JPEG at quality 90" in got["robust"]["survives"]
+    assert got["png"]["jpeg"] is None and "PNG" in got["png"]["survives"]
+    assert 1024 <= got["robust"]["bytes"] < got["png"]["bytes"] // 20  # 1,117 and 33,621 bytes at 512x512
+    assert seal_module.capacity(np.zeros((128, 128, 3), np.uint8))["robust"]["bytes"] == 0  # too small for it
+
+
+def test_robust_mode_refuses_a_cover_too_small_for_it():
+    with pytest.raises(ExypnoError, match="too small"):
+        seal_module.seal(np.zeros((128, 128, 3), np.uint8), b"x", "x", "pw", mode="robust")

@@ -104,7 +104,7 @@ def test_api_seal_bytes_and_unseal(tmp_path, files):
 
 
 def test_a_jpeg_resave_is_reported_never_misread(tmp_path, files):
-    """No mode survives JPEG yet: unsealing a re-saved stego must fail cleanly, not return other bytes."""
+    """PNG mode does not survive JPEG: unsealing a re-saved stego must fail cleanly, not return other bytes."""
     import io
 
     from exypno.errors import ExypnoError
@@ -115,3 +115,23 @@ def test_a_jpeg_resave_is_reported_never_misread(tmp_path, files):
     resaved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
     with pytest.raises(ExypnoError):
         exypno.unseal(resaved, "pw")
+
+
+def test_robust_seal_then_a_jpeg_file_unseals(capsys, tmp_path, files):
+    _, secret, pw = files
+    cover = tmp_path / "big.png"
+    Image.fromarray(smooth_photo(np.random.default_rng(8), 256, 256)).save(cover)
+    stego = tmp_path / "stego.png"
+    code, out, err = run(capsys, "seal", "--robust", "--cover", cover, "--file", secret, "-o", stego,
+                         "--passphrase-file", pw)
+    assert code == 0, err
+    assert "sealed in robust mode" in out and "JPEG re-save at quality 90" in out
+    jpeg = tmp_path / "shared.jpg"
+    Image.open(stego).save(jpeg, quality=90)  # what a photo site or a chat app might do to it
+    got = tmp_path / "got.txt"
+    code, out, err = run(capsys, "unseal", jpeg, "-o", got, "--passphrase-file", pw)
+    assert code == 0, err
+    assert got.read_bytes() == secret.read_bytes()
+    code, out, _ = run(capsys, "capacity", cover)
+    lines = out.strip().splitlines()
+    assert lines[1].startswith("robust") and "JPEG at quality 90" in lines[1]

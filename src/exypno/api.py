@@ -231,8 +231,10 @@ def reveal(stego, output=None, model: str | Path | None = None, force: bool = Fa
 
 
 def seal(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
-         force: bool = False) -> np.ndarray:
+         force: bool = False, robust: bool = False) -> np.ndarray:
     """Seal ``file`` (a path, or bytes with ``name``) in ``cover``: compressed, encrypted, error-corrected.
+
+    ``robust``: a mode that carries far less but survives a re-save as JPEG at quality 90 (``capacity``).
 
     Returns the stego as uint8 (H, W, 3), written as PNG to ``output`` if given. Raises ``ExypnoError`` (a
     ``PayloadError``) when the file does not fit or would not decode back.
@@ -246,7 +248,7 @@ def seal(cover, file, passphrase: str, output: str | Path | None = None, name: s
         if not path.is_file():
             raise ExypnoError(f"{path}: no such file")
         data, name = path.read_bytes(), name or path.name
-    stego, _ = _seal(cover, data, name, passphrase, output=output, force=force)
+    stego, _ = _seal(cover, data, name, passphrase, output=output, force=force, mode="robust" if robust else "png")
     return stego
 
 

@@ -272,10 +272,12 @@ def cmd_seal(args) -> int:
     except OSError as e:
         raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
     passphrase = _passphrase(args, confirm=True)
-    _, info = seal(args.cover, data, path.name, passphrase, output=args.output, force=args.force)
+    _, info = seal(args.cover, data, path.name, passphrase, output=args.output, force=args.force,
+                   mode="robust" if args.robust else "png")
+    checked = f"; checked after a JPEG re-save at quality {info['jpeg']}" if info["jpeg"] else ""
     print(f"wrote {args.output}: {len(data):,} bytes sealed in {info['mode']} mode "
           f"(cover PSNR {info['cover_psnr']:.2f} dB; LDPC rate {info['ldpc_rate']:.2f}, Reed-Solomon parity "
-          f"{info['nsym']}/255)")
+          f"{info['nsym']}/255{checked})")
     return 0
 
 
@@ -304,8 +306,7 @@ def cmd_capacity(args) -> int:
     for mode, c in capacity(args.cover).items():
         rh, rw = c["region"]
         print(f"{mode:<7} {c['bytes']:>10,} bytes for the file and its name, before compression "
-              f"({c['net_bpp']:.3f} net bits per pixel; carrier {rw}x{rh} pixels). The stego must stay a PNG: "
-              "no JPEG-robust mode is shipped yet.")
+              f"({c['net_bpp']:.3f} net bits per pixel; carrier {rw}x{rh} pixels); {c['survives']}")
     return 0
 
 
@@ -462,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cover", required=True, help="cover image")
     p.add_argument("--file", required=True, help="the file to seal")
     p.add_argument("-o", "--output", required=True, help="stego image (.png)")
+    p.add_argument("--robust", action="store_true",
+                   help="robust mode: carries far less (see 'exypno capacity'), but survives a re-save as JPEG "
+                        "at quality 90")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(func=cmd_seal)

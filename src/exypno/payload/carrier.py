@@ -69,13 +69,16 @@ class BitCarrier:
 
     def embed(self, cover: np.ndarray, bits: np.ndarray, order: np.ndarray, steps: int = 60,
               generator: np.random.Generator | None = None, accept=None,
-              check_every: int = 1) -> tuple[np.ndarray, dict]:
+              check_every: int = 1, view=None) -> tuple[np.ndarray, dict]:
         """Stego (uint8, the cover's shape) carrying ``bits`` (0/1) in slots ``order[: len(bits) * repeat]``.
 
         ``accept(votes)`` judges the receiver's votes on the payload's bits: it returns (acceptable, focus),
         focus being a boolean array of the bits that the refinement should work on (None: all of them), e.g.
         those of the codewords that did not decode. It runs every ``check_every`` steps. Without it,
         refinement goes on until every bit decodes with the margin.
+
+        ``view`` maps the 8-bit stego (a tensor in [0, 1]) to what the receiver will see, e.g. a JPEG re-save
+        with a straight-through gradient: the votes are then the receiver's after that damage.
         """
         h, w = cover.shape[:2]
         rh, rw = self.region(h, w)
@@ -101,6 +104,8 @@ class BitCarrier:
         info = {}
         for step in range(steps + 1):
             x = quantize_8bit(c + delta)
+            if view is not None:
+                x = view(x)
             # Hinge on each bit's vote; only the payload's bits count, the filler slots do not.
             vote = self._pool(self.model.reveal(x)).reshape(-1)[index].reshape(len(bits), self.repeat).sum(1)
             short = F.relu(self.margin - sign * vote)

@@ -11,10 +11,16 @@ serves and how, e.g.
   the weakest's.
 - ``ldpc_n``: coded bits per LDPC codeword; ``nsym``: Reed-Solomon parity bytes per 255, the outer code.
 - ``llr_scale``: turns the decoder's votes into log-likelihood ratios (measured: scripts/seal_rates.py).
+- ``llr``: ``"fixed"`` (default: LLR = llr_scale * vote) or ``"blind"``: the scale is estimated from the
+  votes themselves, as for BPSK in Gaussian noise (2 mu / sigma^2, mu = mean |vote|), times llr_scale. A
+  channel that is not the one trained on (JPEG with full-resolution chroma, say) changes how loud the votes
+  are, 4x for that one; a fixed scale then makes belief propagation overconfident and it fails.
 - ``repeat`` (default 1): slots per coded bit; ``block`` (default 1): the model's ``--bit-block``.
+- ``jpeg`` (robust modes): the stego must also survive a re-save as JPEG at this quality (Pillow/libjpeg,
+  4:2:0). The sender's refinement then works on what the receiver sees after that re-save.
 
-The sender decodes its own 8-bit stego before writing anything: a file that would not come back is
-refused, never written.
+The sender decodes its own 8-bit stego (and, with ``jpeg``, its JPEG re-save) before writing anything: a file
+that would not come back is refused, never written.
 """
 from __future__ import annotations
 
@@ -23,18 +29,26 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..errors import ExypnoError
 from ..media.image import check_output, read_image, write_png
 from ..nets.files import load_model
+from ..nets.noise import jpeg_roundtrip
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, unseal_bytes
 from .ldpc import Blocks, IraCode
 
-MODELS = {"png": "seal"}  # each mode's shipped bit-hiding model (a JPEG-robust mode is not trained yet)
+MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hiding model
 MODES = tuple(MODELS)
 MAX_SIDE = 1024  # the carrier is the top-left MAX_SIDE x MAX_SIDE at most: bounded time and memory
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
+
+
+def jpeg_8bit(image: np.ndarray, quality: int) -> np.ndarray:
+    """An 8-bit RGB image saved as JPEG (Pillow) at ``quality`` and read back."""
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
+    return torch.round(jpeg_roundtrip(x, quality)[0] * 255).to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 @lru_cache(maxsize=16)
@@ -58,6 +72,8 @@ class SealMode:
     ldpc_n: int
     nsym: int
     llr_scale: float
+    jpeg: int | None = None  # the JPEG quality the stego must survive (None: it must stay lossless)
+    blind: bool = False  # estimate the LLR scale from the votes (see the module's docstring)
 
     @classmethod
     def load(cls, mode: str, model: str | Path | None = None) -> "SealMode":
@@ -72,7 +88,23 @@ class SealMode:
             raise ExypnoError(f"{path}: has no seal mode {mode!r} (it has: {', '.join(specs)})")
         carrier = BitCarrier(net, repeat=int(spec.get("repeat", 1)), block=int(spec.get("block", 1)))
         return cls(mode, carrier, tuple(sorted(float(r) for r in spec["rates"])), int(spec.get("ldpc_n", 8192)),
-                   int(spec.get("nsym", 16)), float(spec.get("llr_scale", 1.0)))
+                   int(spec.get("nsym", 16)), float(spec.get("llr_scale", 1.0)),
+                   int(spec["jpeg"]) if spec.get("jpeg") else None, spec.get("llr", "fixed") == "blind")
+
+    @property
+    def survives(self) -> str:
+        return (f"survives a re-save as JPEG at quality {self.jpeg}" if self.jpeg
+                else "the stego must stay a PNG (lossless)")
+
+    def views(self, stego: np.ndarray) -> list[np.ndarray]:
+        """What a receiver may get: the stego itself and, for a robust mode, its JPEG re-save."""
+        return [stego] + ([jpeg_8bit(stego, self.jpeg)] if self.jpeg else [])
+
+    def view(self):
+        """The refinement's view of the receiver: a JPEG re-save, its gradient passed straight through."""
+        if not self.jpeg:
+            return None
+        return lambda x: x + (jpeg_roundtrip(x, self.jpeg) - x).detach()
 
     def region(self, h: int, w: int) -> tuple[int, int]:
         return self.carrier.region(min(h, MAX_SIDE), min(w, MAX_SIDE))
@@ -96,7 +128,14 @@ class SealMode:
         return keyed_order(self.carrier.slots(rh, rw), passphrase)
 
     def llr(self, logits: np.ndarray, order: np.ndarray, rung: Rung) -> np.ndarray:
-        return self.llr_scale * self.carrier.votes(logits, order, rung.blocks.coded_bits)
+        return self.to_llr(self.carrier.votes(logits, order, rung.blocks.coded_bits))
+
+    def to_llr(self, votes: np.ndarray) -> np.ndarray:
+        if not self.blind:
+            return self.llr_scale * votes
+        mu = float(np.abs(votes).mean())
+        var = float(np.mean(votes.astype(np.float64) ** 2)) - mu**2
+        return self.llr_scale * 2 * mu / max(var, 1e-6) * votes
 
 
 _NETS: dict[str, tuple] = {}
@@ -129,7 +168,8 @@ def capacity(cover, modes=MODES, model: str | Path | None = None) -> dict[str, d
     for m in modes:
         mode = load_mode(m, model)
         n = mode.capacity(h, w)
-        out[mode.name] = {"bytes": n, "net_bpp": n * 8 / (h * w), "region": mode.region(h, w)}
+        out[mode.name] = {"bytes": n, "net_bpp": n * 8 / (h * w), "region": mode.region(h, w),
+                          "jpeg": mode.jpeg, "survives": mode.survives}
     return out
 
 
@@ -207,7 +247,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
 
     def accept(votes: np.ndarray):
         """Within what Reed-Solomon fixes (with its reserve)? The refinement leans on the codewords that fail."""
-        llr = sm.llr_scale * votes
+        llr = sm.to_llr(votes)
         # A codeword whose hard decisions are all right needs no decoding; the others go through BP.
         done = ((llr > 0) == coded.astype(bool)).reshape(rung.blocks.count, code.n).all(axis=1)
         wrong = np.zeros(sent.shape, bool)  # what the receiver's decoding gets wrong
@@ -221,19 +261,21 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     rh, rw = sm.region(h, w)
     order = sm.order(h, w, passphrase)
     region, info = sm.carrier.embed(img[:rh, :rw], coded, order, steps=steps, generator=gen, accept=accept,
-                                    check_every=5)
+                                    check_every=5, view=sm.view())
     stego = img.copy()
     stego[:rh, :rw] = region
-    # The receiver's view: the exact 8-bit stego, decoded by the receiver's code path.
-    try:
-        got = _unseal_with(sm, stego, passphrase, [rung], order)
-    except PayloadError:
-        got = None
-    if got is None or got[1] != data:  # (the name rides in the same authenticated body)
-        raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
-                           "back); try a smaller file or a larger, more detailed cover")
+    # The receiver's views: the exact 8-bit stego (and its JPEG re-save), decoded by the receiver's code path.
+    for seen in sm.views(stego):
+        try:
+            got = _unseal_with(sm, seen, passphrase, [rung], order)
+        except PayloadError:
+            got = None
+        if got is None or got[1] != data:  # (the name rides in the same authenticated body)
+            after = f" after a JPEG re-save at quality {sm.jpeg}" if seen is not stego else ""
+            raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
+                               f"back{after}); try a smaller file or a larger, more detailed cover")
     mse = float(np.mean((stego.astype(np.float64) - img) ** 2))
-    info.update(mode=sm.name, nsym=rung.layout.nsym, ldpc_rate=code.rate, carrier_bytes=rung.layout.capacity,
+    info.update(mode=sm.name, jpeg=sm.jpeg, nsym=rung.layout.nsym, ldpc_rate=code.rate, carrier_bytes=rung.layout.capacity,
                 cover_psnr=float(10 * np.log10(255**2 / mse)) if mse else float("inf"))
     if output is not None:
         write_png(output, stego, force)
