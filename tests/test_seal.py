@@ -114,3 +114,17 @@ def test_capacity_names_each_mode_and_what_it_survives():
 def test_robust_mode_refuses_a_cover_too_small_for_it():
     with pytest.raises(ExypnoError, match="too small"):
         seal_module.seal(np.zeros((128, 128, 3), np.uint8), b"x", "x", "pw", mode="robust")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_unseal_of_mutated_robust_stegos_fails_cleanly_or_is_exact(sealed_robust, seed):
+    rng = np.random.default_rng(seed)
+    img = sealed_robust["stego"].copy()
+    idx = rng.integers(0, img.size, size=int(rng.integers(1, img.size)))
+    img.reshape(-1)[idx] = rng.integers(0, 256, size=len(idx), dtype=np.uint8)
+    try:
+        got = seal_module.unseal(img, "pw", modes=["robust"])
+    except ExypnoError:
+        return
+    assert got == ("r.txt", sealed_robust["data"])
