@@ -129,6 +129,12 @@ def test_a_jpeg_robust_bit_model_trains_on_bit_squares_and_validates_after_jpeg(
         train(tiny(photo_dir, tmp_path / "d", steps=2, bits=2, bit_block=3), progress=False)
 
 
+def test_an_image_model_validates_its_secret_after_jpeg(photo_dir, tmp_path):
+    train(tiny(photo_dir, tmp_path / "i", steps=3, val_jpeg=75, attacks="djpeg:70-95,identity"), progress=False)
+    line = json.loads((tmp_path / "i" / "log.jsonl").read_text().splitlines()[-1])
+    assert line["jpeg_quality"] == 75 and line["secret_psnr"] < line["secret_psnr_clean"]
+
+
 def test_bit_squares_spread_to_pixels_and_pool_back():
     from exypno.train.domains import BitsDomain
 

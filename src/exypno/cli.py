@@ -385,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bit-block", type=int, default=1,
                    help="with --bits: each bit fills a square of this side, a coarser signal that survives JPEG")
     p.add_argument("--val-jpeg", type=int, metavar="QUALITY",
-                   help="with --bits: count validation bit errors after a JPEG re-save at this quality")
+                   help="validate the secret (bit errors, or PSNR) after a JPEG re-save of the stego at this "
+                        "quality, and pick the best by it")
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
     p.add_argument("--cover-warmup", type=int, default=0,

@@ -12,6 +12,9 @@ offset, not only multiples of the networks' grid, so the decoder learns to find 
 
 - ``gaussian:S``      additive Gaussian noise, std drawn in [0, S] 8-bit levels per sample;
 - ``jpeg:QLO-QHI``    real JPEG (Pillow) at a quality drawn in the range; the gradient passes straight through;
+- ``djpeg:QLO-QHI``   the same real JPEG forward, but the gradient of a differentiable JPEG (``jpeg_approx``:
+                      YCbCr, 4:2:0, 8x8 DCT, the IJG tables at that quality, soft rounding), so that the encoder
+                      learns which frequencies survive instead of seeing JPEG as no change at all;
 - ``crop:FLO-FHI``    keep a random window whose side is a fraction in the range of the image's side;
 - ``resize:FLO-FHI``  scale by a factor in the range and back (bilinear), as a re-sized upload would be;
 - ``dropout:P``       replace a fraction P of the stego's pixels with the cover's (HiDDeN's dropout);
@@ -70,6 +73,70 @@ class Jpeg(nn.Module):
     def forward(self, x, cover):
         jpeg = jpeg_roundtrip(x.detach(), _randint(*self.q))
         return x + (jpeg - x).detach(), None  # straight-through: JPEG forward, identity backward
+
+
+class DiffJpeg(nn.Module):
+    def __init__(self, q_lo: float, q_hi: float):
+        super().__init__()
+        self.q = (int(q_lo), int(q_hi))
+
+    def forward(self, x, cover):
+        quality = _randint(*self.q)
+        approx = jpeg_approx(x, quality)
+        real = jpeg_roundtrip(x.detach(), quality)
+        return real + (approx - approx.detach()), None  # the value of real JPEG, the gradient of the approximation
+
+
+# The IJG (libjpeg) base quantisation tables, luminance and chrominance, row by row.
+_LUMA = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+         14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+         49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]
+_CHROMA = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+           47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32
+
+
+def _qtable(base: list[int], quality: int, like: torch.Tensor) -> torch.Tensor:
+    """libjpeg's table for ``quality`` (jpeg_quality_scaling), as an 8x8 tensor."""
+    q = min(100, max(1, quality))
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    t = torch.tensor(base, dtype=like.dtype, device=like.device).reshape(8, 8)
+    return torch.floor((t * scale + 50) / 100).clamp(1, 255)
+
+
+def _dct_matrix(like: torch.Tensor) -> torch.Tensor:
+    k = torch.arange(8, dtype=like.dtype, device=like.device)
+    m = torch.cos((2 * k[None, :] + 1) * k[:, None] * torch.pi / 16) * (2 / 8) ** 0.5
+    m[0] = (1 / 8) ** 0.5
+    return m
+
+
+def _blocks_quantised(p: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """8x8 DCT of each block, quantised by ``table`` with a soft rounding (round(x) + (x - round(x))^3, as
+    in Shin & Song's differentiable JPEG), and back."""
+    b, c, h, w = p.shape
+    d = _dct_matrix(p)
+    blocks = p.reshape(b, c, h // 8, 8, w // 8, 8).transpose(3, 4)
+    coef = d @ blocks @ d.T / table
+    r = torch.round(coef)
+    coef = (r + (coef - r) ** 3) * table
+    return (d.T @ coef @ d).transpose(3, 4).reshape(b, c, h, w)
+
+
+def jpeg_approx(x: torch.Tensor, quality: int) -> torch.Tensor:
+    """A differentiable JPEG at ``quality``: RGB in [0, 1] -> YCbCr, chroma averaged over 2x2 (4:2:0), 8x8
+    DCT quantised by libjpeg's tables, and back (chroma upsampled bilinearly, close to libjpeg's "fancy"
+    upsampling). Its forward values are close to Pillow's, not equal (``jpeg_roundtrip`` is the real one)."""
+    h, w = x.shape[-2:]
+    x = F.pad(x, (0, (-w) % 16, 0, (-h) % 16), mode="replicate") * 255
+    r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = -0.168736 * r - 0.331264 * g + 0.5 * b
+    cr = 0.5 * r - 0.418688 * g - 0.081312 * b
+    y = _blocks_quantised(y - 128, _qtable(_LUMA, quality, x)) + 128
+    chroma = _blocks_quantised(F.avg_pool2d(torch.cat([cb, cr], 1), 2), _qtable(_CHROMA, quality, x))
+    cb, cr = F.interpolate(chroma, scale_factor=2, mode="bilinear", align_corners=False).split(1, dim=1)
+    rgb = torch.cat([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], 1) / 255
+    return rgb[..., :h, :w]
 
 
 def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
@@ -135,13 +202,15 @@ def parse_layer(item: str) -> nn.Module:
         return Gaussian(_range(arg, name, 0, 255)[1])
     if name == "jpeg":
         return Jpeg(*_range(arg, name, 1, 100))
+    if name == "djpeg":
+        return DiffJpeg(*_range(arg, name, 1, 100))
     if name == "crop":
         return Crop(*_range(arg, name, 0.05, 1))
     if name == "resize":
         return Resize(*_range(arg, name, 0.1, 4))
     if name == "dropout":
         return Dropout(_range(arg, name, 0, 0.99)[1])
-    raise ExypnoError(f"unknown noise layer {name!r} (gaussian, jpeg, crop, resize, dropout, identity)")
+    raise ExypnoError(f"unknown noise layer {name!r} (gaussian, jpeg, djpeg, crop, resize, dropout, identity)")
 
 
 class NoiseChannel(nn.Module):

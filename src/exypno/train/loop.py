@@ -68,7 +68,7 @@ class TrainConfig:
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
     bit_block: int = 1  # with bits: each bit fills a square of this side (robust to JPEG; see BitsDomain)
-    val_jpeg: int | None = None  # with bits: validate (and pick the best) after a JPEG re-save at this quality
+    val_jpeg: int | None = None  # validate (and pick the best) after a JPEG re-save of the stego at this quality
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
     cover_warmup: int = 0  # steps over which the cover target rises from warmup_db below to its value
@@ -131,8 +131,8 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
               chunk: int = 16, jpeg: int | None = None) -> dict:
     """The cover's figure on the stego as its file holds it (PSNR of the 8-bit image, SNR of the 16-bit
     waveform); then the secret's: PSNR of the 8-bit revealed image, SNR of the revealed waveform, or, for a
-    bit-hiding model, the error rate of the decoder's hard decisions. With ``jpeg`` (bits only), those
-    errors are counted after re-saving the stego as JPEG at that quality (and without it, as *_clean)."""
+    bit-hiding model, the error rate of the decoder's hard decisions. With ``jpeg`` (an image cover), the
+    secret's figure is taken after re-saving the stego as JPEG at that quality (and without it, as *_clean)."""
     cd, sd = domains
     model.eval()
     cov, sec, clean = [], [], []
@@ -148,6 +148,9 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
                     out = sd.from_net(model.reveal(cd.to_net(jpeg_roundtrip(stego, jpeg))), like=s)
                 sec.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
             else:
+                if jpeg:
+                    clean.append(sd.db(sd.exact_file(out, like=s), s).cpu())
+                    out = sd.from_net(model.reveal(cd.to_net(jpeg_roundtrip(stego, jpeg))), like=s)
                 sec.append(sd.db(sd.exact_file(out, like=s) if sd.kind == "image" else out, s).cpu())
     model.train()
     cov = torch.cat(cov).numpy()
@@ -160,6 +163,8 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
             figures.update(jpeg_quality=jpeg, bit_error_rate_clean=float(torch.cat(clean).mean()))
     else:
         figures.update({f"secret_{unit[sd.kind]}": float(sec.mean()), f"secret_{unit[sd.kind]}_worst": float(sec.min())})
+        if jpeg:
+            figures.update(jpeg_quality=jpeg, **{f"secret_{unit[sd.kind]}_clean": float(torch.cat(clean).mean())})
     return figures
 
 
@@ -293,8 +298,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
-    if cfg.val_jpeg and (not cfg.bits or cover_domain.kind != "image"):
-        raise ExypnoError("--val-jpeg is for bit-hiding models (--bits) in images")
+    if cfg.val_jpeg and cover_domain.kind != "image":
+        raise ExypnoError("--val-jpeg is for models whose cover is an image")
     draw, validation = _data(cfg, ctx.main)
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
