@@ -27,6 +27,7 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=14)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "attacks.json")
+    ap.add_argument("--no-align", action="store_true", help="reveal without the grid search (see api.Stego.alignment)")
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,7 +35,8 @@ def main() -> int:
         n = len(photos)
         pairs = [(photos[i], photos[(i + k) % n]) for k in (1, 2) for i in range(n)][: args.pairs]
         for model in args.model or ["default"]:
-            r = evaluate_attacks(pairs, Path(tmp) / "work", model=model, size=args.size, quiet=True)
+            r = evaluate_attacks(pairs, Path(tmp) / "work", model=model, size=args.size, quiet=True,
+                                 align=not args.no_align)
             print(format_attack_table(r), "\n")
             results.append(r)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -49,3 +49,18 @@ def test_evaluate_attack_prints_a_table_and_writes_json(capsys, tmp_path, rng):
     a = result["attacks"]
     assert abs(a["none"]["secret_psnr"] - a["none"]["clean_psnr"]) < 1e-9  # no attack: the clean reveal
     assert a["jpeg:90"]["secret_psnr"] < a["none"]["secret_psnr"]
+    assert 25 < result["cover_psnr"] < 60 and result["cover_psnr_worst"] <= result["cover_psnr"]
+    assert result["align"] and "cover PSNR" in text
+
+
+def test_attacks_can_be_revealed_without_the_grid_search(tmp_path, rng):
+    from exypno.evaluate.report import evaluate_attacks
+
+    d = tmp_path / "photos"
+    d.mkdir()
+    for i in range(2):
+        Image.fromarray(smooth_photo(rng, 64, 64)).save(d / f"p{i}.png")
+    pairs = [(d / "p0.png", d / "p1.png")]
+    kept = evaluate_attacks(pairs, tmp_path / "a", attacks="none,crop:0.5", quiet=True, align=False)
+    searched = evaluate_attacks(pairs, tmp_path / "b", attacks="none,crop:0.5", quiet=True)
+    assert not kept["align"] and kept["attacks"]["none"] == searched["attacks"]["none"]  # uncropped: no shift found

@@ -113,8 +113,11 @@ def evaluate_folders(covers: Path, secrets: Path, out: Path, model="default", si
 
 
 def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default", size: int | None = None,
-                     seed: int = 0, quiet: bool = False) -> dict:
+                     seed: int = 0, quiet: bool = False, align: bool = True) -> dict:
     """Secret PSNR/SSIM after each attack on the stego file (``evaluate/attacks.py``), for any model.
+
+    ``align=False`` reveals without the grid search (``Stego.alignment``): crops at odd offsets then fail,
+    but a model on which the search misfires can be measured on what it reveals.
 
     Each revealed secret is compared with the region of the secret that the attacked stego still shows; the
     clean reveal of that same region is given beside it, so a crop's cost is what the crop itself costs.
@@ -127,6 +130,7 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
     stego_model = load(model)
     rng = np.random.default_rng(seed)
     per = {a.name: [] for a in todo}
+    covers_db = []
     for i, (cover_path, secret_path) in enumerate(pairs):
         cover, secret = read_image(cover_path), read_image(secret_path)
         if size:
@@ -135,10 +139,11 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
         stego_file = out / f"{i:03d}.stego.png"
         stego_model.hide(cover, secret, output=stego_file, force=True)
         stego = read_image(stego_file)  # the real file
-        clean = stego_model.reveal(stego)
+        covers_db.append(float(psnr_from_mse(mse_8bit(cover, stego))))
+        clean = stego_model.reveal(stego, align=align)
         for attack in todo:
             attacked, (t, l, h, w) = attack(stego, rng)
-            revealed = stego_model.reveal(attacked)
+            revealed = stego_model.reveal(attacked, align=align)
             region = secret[t : t + h, l : l + w]
             per[attack.name].append({
                 "secret_psnr": float(psnr_from_mse(mse_8bit(region, revealed))),
@@ -151,7 +156,8 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
     for name, rows in per.items():
         table[name] = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
         table[name]["secret_psnr_worst"] = float(min(r["secret_psnr"] for r in rows))
-    result = {"model": str(model), "pairs": len(pairs), "size": size, "seed": seed, "attacks": table}
+    result = {"model": str(model), "pairs": len(pairs), "size": size, "seed": seed, "align": align,
+              "cover_psnr": float(np.mean(covers_db)), "cover_psnr_worst": float(np.min(covers_db)), "attacks": table}
     (out / "attacks.json").write_text(json.dumps(result, indent=2) + "\n")
     if not quiet:
         print(format_attack_table(result))
@@ -160,7 +166,9 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
 
 
 def format_attack_table(result: dict) -> str:
-    lines = [f"{result['model']}: {result['pairs']} pairs; secret revealed from the attacked stego file",
+    cover = f"; cover PSNR {result['cover_psnr']:.2f} dB (worst {result['cover_psnr_worst']:.2f})" if "cover_psnr" in result else ""
+    search = "" if result.get("align", True) else " (no grid search)"
+    lines = [f"{result['model']}: {result['pairs']} pairs; secret revealed from the attacked stego file{search}{cover}",
              f"{'attack':<14}{'secret PSNR':>12}{'worst':>8}{'SSIM':>8}{'no attack':>11}{'stego PSNR':>12}"]
     for name, r in result["attacks"].items():
         stego = "unchanged" if r["stego_psnr"] > 100 else f"{r['stego_psnr']:.2f}"  # identical pixels
