@@ -17,7 +17,6 @@ modes' last results there).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import secrets
@@ -26,12 +25,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from exypno.errors import ExypnoError
 from exypno.evaluate.heldout import wallpaper_covers
 from exypno.evaluate.metrics import ssim_8bit as ssim
-from exypno.media.image import read_image
+from exypno.media.image import read_image, resave
 from exypno.payload.seal import MODES, load_mode, seal, unseal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,14 +39,10 @@ REFERENCE = [  # SteganoGAN (Zhang et al. 2019), for scale; not run here
 ]
 
 
+# (quality, Pillow subsampling): 2 is 4:2:0, Pillow's and most software's default; 0 is 4:4:4
 JPEGS = {"jpeg95": (95, 2), "jpeg90": (90, 2), "jpeg85": (85, 2), "jpeg75": (75, 2), "jpeg90_444": (90, 0)}
 
 
-def _jpeg(image: np.ndarray, quality: int, subsampling: int = 2) -> np.ndarray:
-    """Re-saved as JPEG by Pillow; subsampling 2 is 4:2:0 (Pillow's and most software's default), 0 is 4:4:4."""
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="JPEG", quality=quality, subsampling=subsampling)
-    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
 def _ok(image, passphrase: str, name: str, data: bytes, model) -> bool:
@@ -93,7 +87,7 @@ def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, m
             row["cover_ssim"] = float(ssim(cover, stego))
             row["wrong_passphrase_reported"] = _reported_as_nothing(stego, passphrase + "x", model)
             for key, (q, sub) in JPEGS.items():  # what a JPEG re-save does
-                row[f"{key}_ok"] = _ok(_jpeg(stego, q, sub), passphrase, name, data, model)
+                row[f"{key}_ok"] = _ok(resave(stego, "JPEG", q, sub), passphrase, name, data, model)
         else:
             row.update(ok=False, error=err)
         row["plain_cover_reported"] = _reported_as_nothing(cover, passphrase, model)

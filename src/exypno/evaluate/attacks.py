@@ -13,13 +13,13 @@ still shows (crops), so that the revealed secret is compared with the matching r
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from ..errors import ExypnoError
+from ..media.image import resave
 
 DEFAULT_ATTACKS = ("none,jpeg:95,jpeg:90,jpeg:75,jpeg:50,webp:90,gaussian:1,gaussian:2,gaussian:4,"
                    "crop:0.75,crop:0.5,resize:0.75")
@@ -41,9 +41,7 @@ class Attack:
         if self.kind == "none":
             return image, full
         if self.kind in ("jpeg", "webp"):
-            buf = io.BytesIO()
-            Image.fromarray(image).save(buf, format=self.kind.upper(), quality=int(self.value))
-            return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")), full
+            return resave(image, self.kind.upper(), int(self.value)), full
         if self.kind == "gaussian":
             noisy = image.astype(np.float64) + rng.normal(0.0, self.value, image.shape)
             return np.clip(np.round(noisy), 0, 255).astype(np.uint8), full

@@ -79,6 +79,15 @@ def write_png(path: Path, image: np.ndarray, force: bool = False) -> Path:
     return files.write_bytes(path, buf.getvalue(), force)
 
 
+def resave(image: np.ndarray, fmt: str, quality: int, subsampling: int | None = None) -> np.ndarray:
+    """An 8-bit RGB image saved by Pillow as ``fmt`` ("JPEG", "WEBP") at ``quality`` and read back, as a photo
+    site or a chat app would. JPEG chroma: Pillow's default 4:2:0, or ``subsampling`` (0 is 4:4:4)."""
+    buf = io.BytesIO()
+    extra = {} if subsampling is None else {"subsampling": subsampling}
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format=fmt, quality=int(quality), **extra)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     if image.shape[:2] == (height, width):
         return image

@@ -22,15 +22,13 @@ offset, not only multiples of the networks' grid, so the decoder learns to find 
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from torch import nn
 
 from ..errors import ExypnoError
+from ..media.image import resave
 
 Box = tuple[int, int, int, int]  # top, left, height, width
 
@@ -142,12 +140,8 @@ def jpeg_approx(x: torch.Tensor, quality: int) -> torch.Tensor:
 def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
     """A batch of RGB images in [0, 1], saved as JPEG by Pillow at ``quality`` and read back (no gradient)."""
     pixels = torch.round(x.clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    out = []
-    for im in pixels:
-        buf = io.BytesIO()
-        Image.fromarray(im).save(buf, format="JPEG", quality=quality)
-        out.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
-    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(x.device, x.dtype) / 255.0
+    out = np.stack([resave(im, "JPEG", quality) for im in pixels])
+    return torch.from_numpy(out).permute(0, 3, 1, 2).to(x.device, x.dtype) / 255.0
 
 
 class Crop(nn.Module):

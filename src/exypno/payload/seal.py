@@ -29,10 +29,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..errors import ExypnoError
-from ..media.image import check_output, read_image, write_png
+from ..media.image import check_output, read_image, resave, write_png
 from ..nets.files import load_model
 from ..nets.noise import jpeg_roundtrip
 from .carrier import BitCarrier, keyed_order
@@ -43,12 +42,6 @@ MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hid
 MODES = tuple(MODELS)
 MAX_SIDE = 1024  # the carrier is the top-left MAX_SIDE x MAX_SIDE at most: bounded time and memory
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
-
-
-def jpeg_8bit(image: np.ndarray, quality: int) -> np.ndarray:
-    """An 8-bit RGB image saved as JPEG (Pillow) at ``quality`` and read back."""
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
-    return torch.round(jpeg_roundtrip(x, quality)[0] * 255).to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 @lru_cache(maxsize=16)
@@ -96,11 +89,13 @@ class SealMode:
         return (f"survives a re-save as JPEG at quality {self.jpeg}" if self.jpeg
                 else "the stego must stay a PNG (lossless)")
 
-    def views(self, stego: np.ndarray) -> list[np.ndarray]:
-        """What a receiver may get: the stego itself and, for a robust mode, its JPEG re-save."""
-        return [stego] + ([jpeg_8bit(stego, self.jpeg)] if self.jpeg else [])
+    def views(self, stego: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """What a receiver may get, each with how it came: the stego itself and, for a robust mode, its JPEG
+        re-save."""
+        return [("", stego)] + ([(f" after a JPEG re-save at quality {self.jpeg}", resave(stego, "JPEG", self.jpeg))]
+                                if self.jpeg else [])
 
-    def view(self):
+    def refinement_view(self):
         """The refinement's view of the receiver: a JPEG re-save, its gradient passed straight through."""
         if not self.jpeg:
             return None
@@ -261,17 +256,16 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     rh, rw = sm.region(h, w)
     order = sm.order(h, w, passphrase)
     region, info = sm.carrier.embed(img[:rh, :rw], coded, order, steps=steps, generator=gen, accept=accept,
-                                    check_every=5, view=sm.view())
+                                    check_every=5, view=sm.refinement_view())
     stego = img.copy()
     stego[:rh, :rw] = region
     # The receiver's views: the exact 8-bit stego (and its JPEG re-save), decoded by the receiver's code path.
-    for seen in sm.views(stego):
+    for after, seen in sm.views(stego):
         try:
             got = _unseal_with(sm, seen, passphrase, [rung], order)
         except PayloadError:
             got = None
         if got is None or got[1] != data:  # (the name rides in the same authenticated body)
-            after = f" after a JPEG re-save at quality {sm.jpeg}" if seen is not stego else ""
             raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
                                f"back{after}); try a smaller file or a larger, more detailed cover")
     mse = float(np.mean((stego.astype(np.float64) - img) ** 2))

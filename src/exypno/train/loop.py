@@ -140,18 +140,17 @@ def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, de
         for i in range(0, len(covers), chunk):
             c, s = covers[i : i + chunk].to(device), secrets[i : i + chunk].to(device)
             stego = cd.exact_file(model.hide(cd.to_net(c), sd.to_net(s)), like=c)
-            out = sd.from_net(model.reveal(cd.to_net(stego)), like=s)
+
+            def score(seen):  # the secret's figure from what the receiver sees: bit errors, or dB
+                out = sd.from_net(model.reveal(cd.to_net(seen)), like=s)
+                if sd.kind == "bits":
+                    return ((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu()
+                return sd.db(sd.exact_file(out, like=s) if sd.kind == "image" else out, s).cpu()
+
             cov.append(cd.db(stego, c).cpu())
-            if sd.kind == "bits":
-                clean.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
-                if jpeg:
-                    out = sd.from_net(model.reveal(cd.to_net(jpeg_roundtrip(stego, jpeg))), like=s)
-                sec.append(((out > 0).float() != s).float().mean(dim=(1, 2, 3)).cpu())
-            else:
-                if jpeg:
-                    clean.append(sd.db(sd.exact_file(out, like=s), s).cpu())
-                    out = sd.from_net(model.reveal(cd.to_net(jpeg_roundtrip(stego, jpeg))), like=s)
-                sec.append(sd.db(sd.exact_file(out, like=s) if sd.kind == "image" else out, s).cpu())
+            if jpeg:
+                clean.append(score(stego))
+            sec.append(score(jpeg_roundtrip(stego, jpeg) if jpeg else stego))
     model.train()
     cov = torch.cat(cov).numpy()
     sec = torch.cat(sec).numpy()
