@@ -37,6 +37,35 @@ def test_hide_reveal_round_trip(capsys, tmp_path, pair):
     assert psnr_8bit(s, np.asarray(Image.open(revealed))) > 18  # noisy synthetic photos: a plumbing check
 
 
+def test_no_align_reveals_an_uncropped_stego_as_is_and_a_crop_on_the_wrong_grid(capsys, tmp_path):
+    from skimage import data
+
+    from exypno.media.image import square
+
+    cover, secret = tmp_path / "cover.png", tmp_path / "secret.png"
+    Image.fromarray(square(data.astronaut(), 128)).save(cover)
+    Image.fromarray(square(data.coffee(), 128)).save(secret)
+    stego, crop = tmp_path / "stego.png", tmp_path / "crop.png"
+    assert run(capsys, "hide", "--cover", cover, "--secret", secret, "-o", stego)[0] == 0
+    Image.fromarray(np.asarray(Image.open(stego))[5:, 6:]).save(crop)  # off the 4-pixel grid
+    revealed = {}
+    for name, path in (("whole", stego), ("crop", crop)):
+        for flags in ((), ("--no-align",)):
+            out = tmp_path / f"{name}{len(flags)}.png"
+            assert run(capsys, "reveal", path, "-o", out, *flags)[0] == 0
+            revealed[name, bool(flags)] = np.asarray(Image.open(out))
+    truth = np.asarray(Image.open(secret))
+    assert np.array_equal(revealed["whole", True], revealed["whole", False])  # no shift found, none taken
+    aligned, unaligned = (psnr_8bit(truth[5:, 6:], revealed["crop", flag]) for flag in (False, True))
+    assert aligned > 22 and unaligned < aligned - 8, (aligned, unaligned)
+    import soundfile
+
+    soundfile.write(tmp_path / "x.wav", np.zeros(16000, np.int16), 16000, subtype="PCM_16")
+    code, _, err = run(capsys, "reveal", "--no-align", tmp_path / "x.wav", "-o", tmp_path / "y.png")
+    assert code == 2 and "--no-align is for an image revealed from an image" in err
+    assert not (tmp_path / "y.png").exists()
+
+
 def test_secret_of_another_size_is_resized_and_said(capsys, tmp_path, pair, rng):
     cover, _ = pair
     secret = tmp_path / "big.jpg"

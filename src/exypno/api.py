@@ -215,16 +215,17 @@ def hide(cover, secret, output=None, model: str | Path | None = None, force: boo
 
 
 def reveal(stego, output=None, model: str | Path | None = None, force: bool = False,
-           size: tuple[int, int] | None = None, key: str | None = None):
+           size: tuple[int, int] | None = None, key: str | None = None, align: bool = True):
     """Reveal the secret of ``stego``; ``output``'s type says what the secret is (an image by default).
 
     From audio or video, or to audio, ``output`` is required. Returns the secret as written (an image, or
     samples on the 16-bit grid), or None when written from a video as a video or a sound. ``size`` (W, H)
-    gives an image revealed from audio its size back; ``key``: the shuffling key used to hide in a video."""
+    gives an image revealed from audio its size back; ``key``: the shuffling key used to hide in a video;
+    ``align=False``: an image stego is known to be uncropped, so its pixel grid is not searched."""
     from .pairings import reveal_file, reveal_pairing, shipped_model
 
     return reveal_file(load(model or shipped_model(reveal_pairing(stego, output))), stego, output, key=key,
-                       size=size, force=force)
+                       size=size, force=force, align=align)
 
 
 # --- sealing files (payload/seal.py) ------------------------------------------------------------------

@@ -54,7 +54,7 @@ def cmd_reveal(args) -> int:
 
     stego = _pairing_model(args, reveal_pairing(args.stego, args.output))
     reveal_file(stego, args.stego, Path(args.output), key=args.key, size=args.size, force=args.force,
-                progress=True)
+                progress=True, align=args.align)
     print(f"wrote {args.output}")
     return 0
 
@@ -338,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", help="the block-shuffling key given to hide")
     p.add_argument("--size", type=_size_arg, metavar="WxH",
                    help="an image revealed from a sound: its size (hide prints it); the copies are averaged")
+    p.add_argument("--no-align", dest="align", action="store_false",
+                   help="an image stego that was not cropped: skip the search for its pixel grid (faster, and "
+                        "right for models whose search misfires, such as JPEG-trained ones)")
     p.add_argument("--force", action="store_true")
     _model_arg(p, auto=True)
     p.set_defaults(func=cmd_reveal)

@@ -39,18 +39,21 @@ def hide_file(stego_model, cover, secret, output, key: str | None = None, force:
 
 
 def reveal_file(stego_model, stego, output, key: str | None = None, size: tuple[int, int] | None = None,
-                force: bool = False, progress: bool = False):
+                force: bool = False, progress: bool = False, align: bool = True):
     """Reveal the secret of ``stego`` into ``output``, whose type says what the secret is.
 
     Returns the revealed secret (an image, or samples on the 16-bit grid), or None for a video or a sound
-    revealed from a video (written as it comes, frame by frame). ``size`` (W, H): an image revealed from audio gets its size back."""
+    revealed from a video (written as it comes, frame by frame). ``size`` (W, H): an image revealed from audio gets its size back.
+    ``align=False`` (image in image): skip the search for a cropped stego's pixel grid (see ``Stego.alignment``)."""
     pairing = reveal_pairing(stego, output)
     check_model(stego_model, pairing)
     if size is not None and pairing != "image-in-audio":
         raise ExypnoError("--size is for an image revealed from audio")
+    if not align and pairing != "image-in-image":
+        raise ExypnoError("--no-align is for an image revealed from an image")
     if pairing == "image-in-image":
         _no_key(key, "image in image")
-        return stego_model.reveal(stego, output=output, force=force)
+        return stego_model.reveal(stego, output=output, force=force, align=align)
     if output is None:
         raise ExypnoError(f"revealing {pairing.replace('-', ' ')} writes a file: give an output")
     if pairing == "audio-in-video":

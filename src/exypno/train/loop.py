@@ -384,8 +384,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             if ctx.main and cfg.bits:
                 # Fewest bit errors, with a cover under its target counted as worse.
                 val_loss = figures["bit_error_rate"] + 0.01 * short
-            elif ctx.main and cfg.cover_target is not None and cfg.cover_warmup:
-                # The secret's error, with every dB the cover is under its (final) target counted against it.
+            elif ctx.main and cfg.cover_target is not None:
+                # The secret's error, with every dB the cover is under its (final) target counted against it:
+                # alpha moves with the target, so the weighted loss would compare different objectives.
                 val_loss = 10 ** (-secret_db / 10) * (1 + max(0.0, cfg.cover_target - cover_db))
             elif ctx.main:
                 # Plateau on the training objective, measured on validation as files hold it.
