@@ -97,12 +97,28 @@ def test_a_shift_is_taken_only_when_the_patches_agree(monkeypatch):
             return {(dy, dx): 1.0 for dy in range(4) for dx in range(4)} | {(2, 0): gain}
         return fake, seen
 
-    fake, seen = contrasts(1.5, 0.9)
+    fake, seen = contrasts(1.6, 0.9)
     monkeypatch.setattr(model, "_contrasts", fake)
     assert model.alignment(image) == (0, 0) and len(seen) == 2  # the next patch says no: no shift
-    fake, seen = contrasts(1.5, 1.05)
+    fake, seen = contrasts(1.6, 1.05)
     monkeypatch.setattr(model, "_contrasts", fake)
     assert model.alignment(image) == (2, 0) and len(seen) == 3  # both others confirm it
-    fake, seen = contrasts(1.2, 5.0)
+    fake, seen = contrasts(1.4, 5.0)
     monkeypatch.setattr(model, "_contrasts", fake)
     assert model.alignment(image) == (0, 0) and len(seen) == 1  # under ALIGN_GAIN on the centre: no search
+
+
+def test_the_confirming_patches_are_centred_on_quadrants(monkeypatch):
+    """They once overlapped the centre patch by half on 256x256 stegos, and a wrong shift got through."""
+    model = exypno.load("default")
+    yy, xx = np.mgrid[0:256, 0:256]
+    image = np.stack([yy, xx, np.zeros_like(yy)], axis=-1).astype(np.uint8)  # each pixel says where it is
+    corners = []
+
+    def fake(patch):
+        corners.append((int(patch[0, 0, 0]), int(patch[0, 0, 1])))
+        return {(dy, dx): 1.0 for dy in range(4) for dx in range(4)} | {(2, 0): 2.0}
+
+    monkeypatch.setattr(model, "_contrasts", fake)
+    model.alignment(image)
+    assert corners == [(64, 64), (0, 0), (0, 128)]

@@ -43,6 +43,21 @@ def test_evaluate_model_pairs_folders_and_writes_files(tmp_path, rng, capsys):
     assert main(["evaluate", "--covers", str(covers), "--secrets", str(secrets), "--out", str(out)]) == 2
 
 
+def test_evaluate_sealed_reveals_the_fitted_picture(tmp_path, rng, capsys):
+    covers, secrets = tmp_path / "c", tmp_path / "s"
+    covers.mkdir()
+    secrets.mkdir()
+    Image.fromarray(smooth_photo(rng, 96, 96)).save(covers / "0.png")
+    Image.fromarray(smooth_photo(rng, 96, 96)).save(secrets / "0.png")
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--covers", str(covers), "--secrets", str(secrets), "--sealed", "--out", str(out)]) == 0
+    assert "sealed-avif: 1 pairs" in capsys.readouterr().out
+    summary = json.loads((out / "results.json").read_text())["summary"]
+    assert summary["cover"]["psnr_mean"] > 32 and summary["secret"]["psnr_mean"] > 28  # a plumbing check: 96x96
+    assert summary["fit_retries"] in (0, 1) and summary["seal_seconds_median"] > 0
+    assert main(["evaluate", "--covers", str(covers), "--secrets", str(secrets), "--sealed", "--attack"]) == 2
+
+
 def test_evaluate_empty_folder_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["evaluate", "--covers", str(tmp_path / "empty"), "--secrets", str(tmp_path / "empty")]) == 2
@@ -54,6 +69,7 @@ def test_demo_writes_its_files_and_prints_psnr(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--size", "64"]) == 0
     printed = capsys.readouterr().out
     assert "cover PSNR" in printed and "secret PSNR" in printed
-    for name in ("cover", "secret", "stego", "revealed", "comparison"):
+    for name in ("cover", "secret", "stego", "revealed", "comparison", "sealed"):
         assert (out / f"{name}.png").exists()
+    assert "sealed instead ('exypno seal --fit'" in printed and (out / "coffee.avif").stat().st_size > 0
     assert main(["demo", "--out", str(out), "--size", "64"]) == 0  # a rerun overwrites its own files

@@ -151,29 +151,29 @@ def cmd_evaluate(args) -> int:
     if list_videos(Path(args.covers)):
         from .evaluate.video import evaluate_video_pairs, video_pairs
 
-        if args.attack or args.lsb or args.size:
-            raise ExypnoError("--attack, --lsb and --size are for image pairs")
+        if args.attack or args.lsb or args.size or args.sealed:
+            raise ExypnoError("--attack, --lsb, --sealed and --size are for image pairs")
         pairs = video_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
         evaluate_video_pairs(pairs, Path(args.out), model=args.model, force=args.force)
         return 0
     if list_sounds(Path(args.covers)) or list_sounds(Path(args.secrets)):
         from .evaluate.audio import evaluate_audio_pairs, sound_pairs
 
-        if args.attack or args.lsb:
-            raise ExypnoError("--attack and --lsb are for image pairs")
+        if args.attack or args.lsb or args.sealed:
+            raise ExypnoError("--attack, --lsb and --sealed are for image pairs")
         pairs = sound_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
         evaluate_audio_pairs(pairs, Path(args.out), model=args.model, seconds=args.seconds, size=args.size or 256,
                              force=args.force)
         return 0
     if args.attack:
-        if args.lsb:
-            raise ExypnoError("--attack evaluates a model; --lsb cannot be combined with it")
+        if args.lsb or args.sealed:
+            raise ExypnoError("--attack evaluates a model; --lsb and --sealed cannot be combined with it")
         pairs = pair_files(Path(args.covers), Path(args.secrets))[: args.limit or None]
         evaluate_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model or "default", size=args.size, seed=args.seed)
         return 0
     evaluate_folders(
         covers=Path(args.covers), secrets=Path(args.secrets), out=Path(args.out), model=args.model or "default",
-        size=args.size, lsb=args.lsb, limit=args.limit, force=args.force,
+        size=args.size, lsb=args.lsb, limit=args.limit, force=args.force, sealed=args.sealed,
     )  # fmt: skip
     return 0
 
@@ -261,7 +261,7 @@ def _passphrase(args, confirm: bool) -> str:
 
 def cmd_seal(args) -> int:
     from .media.image import check_output
-    from .payload.seal import seal
+    from .payload.seal import seal_file
 
     check_output(args.output, args.force)
     path = Path(args.file)
@@ -272,10 +272,16 @@ def cmd_seal(args) -> int:
     except OSError as e:
         raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
     passphrase = _passphrase(args, confirm=True)
-    _, info = seal(args.cover, data, path.name, passphrase, output=args.output, force=args.force,
-                   mode="robust" if args.robust else "png")
+    _, info = seal_file(args.cover, data, path.name, passphrase, output=args.output, force=args.force,
+                        mode="robust" if args.robust else "png", fit=args.fit)
     checked = f"; checked after a JPEG re-save at quality {info['jpeg']}" if info["jpeg"] else ""
-    print(f"wrote {args.output}: {len(data):,} bytes sealed in {info['mode']} mode "
+    what = f"{len(data):,} bytes"
+    if "picture" in info:
+        pic = info["picture"]
+        scaled = f", scaled from {pic.original[0]}x{pic.original[1]}" if pic.size != pic.original else ""
+        what = (f"{path.name} re-encoded to fit as {info['name']} ({pic.size[0]}x{pic.size[1]}{scaled}; AVIF quality "
+                f"{pic.quality}, {len(pic.data):,} bytes, {pic.psnr:.2f} dB PSNR),")
+    print(f"wrote {args.output}: {what} sealed in {info['mode']} mode "
           f"(cover PSNR {info['cover_psnr']:.2f} dB; LDPC rate {info['ldpc_rate']:.2f}, Reed-Solomon parity "
           f"{info['nsym']}/255{checked})")
     return 0
@@ -470,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--robust", action="store_true",
                    help="robust mode: carries far less (see 'exypno capacity'), but survives a re-save as JPEG "
                         "at quality 90")
+    p.add_argument("--fit", action="store_true",
+                   help="a picture larger than the cover carries is re-encoded as AVIF at the best quality that "
+                        "fits (smaller, if it must be); unseal gives NAME.avif")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(func=cmd_seal)
@@ -492,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="exypno-eval", help="folder for stego/revealed PNGs, JSON and figure")
     p.add_argument("--size", type=int, help="scale and centre-crop every photo to SIZE x SIZE first")
     p.add_argument("--lsb", type=int, metavar="K", help="evaluate K-bit LSB hiding instead of a model")
+    p.add_argument("--sealed", action="store_true",
+                   help="evaluate sealing each secret as a picture re-encoded to fit ('seal --fit') instead of a model")
     p.add_argument("--limit", type=int, help="at most this many pairs")
     p.add_argument("--attack", nargs="?", const="default", metavar="LIST",
                    help="distort the stego file before revealing: a list such as 'jpeg:90,gaussian:2,crop:0.5,"

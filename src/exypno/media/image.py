@@ -22,16 +22,19 @@ LOSSLESS_SUFFIXES = (".png",)
 
 
 def read_image(source) -> np.ndarray:
-    """A path, a PIL image or an array -> (H, W, 3) uint8 RGB."""
+    """A path, a PIL image, an array or the bytes of an image file -> (H, W, 3) uint8 RGB."""
     if isinstance(source, np.ndarray):
         return _from_array(source)
     if isinstance(source, Image.Image):
         return np.asarray(source.convert("RGB"), dtype=np.uint8).copy()
-    path = files.check_input(source)
+    if isinstance(source, (bytes, bytearray)):
+        path, opened = "the picture", io.BytesIO(source)
+    else:
+        path = opened = files.check_input(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(opened) as im:
                 w, h = im.size
                 if w * h > MAX_PIXELS:
                     raise ExypnoError(f"{path}: {w}x{h} is over {MAX_PIXELS // 1_000_000} megapixels")

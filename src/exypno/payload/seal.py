@@ -41,6 +41,12 @@ from .ldpc import Blocks, IraCode
 MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hiding model
 MODES = tuple(MODELS)
 MAX_SIDE = 1024  # the carrier is the top-left MAX_SIDE x MAX_SIDE at most: bounded time and memory
+
+
+class Unreliable(PayloadError):
+    """The file fits, but this cover does not carry it back reliably (a smaller file may go)."""
+
+
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
 
 
@@ -266,7 +272,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
         except PayloadError:
             got = None
         if got is None or got[1] != data:  # (the name rides in the same authenticated body)
-            raise PayloadError(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
+            raise Unreliable(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
                                f"back{after}); try a smaller file or a larger, more detailed cover")
     mse = float(np.mean((stego.astype(np.float64) - img) ** 2))
     info.update(mode=sm.name, jpeg=sm.jpeg, nsym=rung.layout.nsym, ldpc_rate=code.rate, carrier_bytes=rung.layout.capacity,
@@ -274,6 +280,57 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     if output is not None:
         write_png(output, stego, force)
     return stego, info
+
+
+def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: str = "png",
+                 force: bool = False, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
+    """Seal ``picture`` re-encoded as AVIF (payload/picture.py) as large and good as the cover carries back.
+
+    The file is named after ``name`` with the suffix ``.avif``. Each rung's room is tried from the weakest
+    code up: a cover that does not carry the largest file back reliably gets a smaller one."""
+    from .picture import fit
+
+    if output is not None:
+        check_output(output, force)
+    img = read_image(cover)
+    h, w = img.shape[:2]
+    sm = load_mode(mode, model)
+    avif_name = (Path(name).stem or "picture") + ".avif"
+    room = sorted({r.layout.max_file_bytes for r in sm.rungs(h, w) if r.layout.codewords > 0}, reverse=True)
+    room = [n - len(avif_name.encode("utf-8", errors="replace")) for n in room]
+    if not room or room[0] < 1:
+        raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
+    failure = None
+    for attempt, budget in enumerate(room, 1):
+        try:
+            fitted = fit(picture, budget)
+        except PayloadError as e:  # the rest of the rooms are smaller still
+            failure = failure or e
+            break
+        try:
+            stego, info = seal(img, fitted.data, avif_name, passphrase, output=output, mode=mode, force=force,
+                               model=model)
+        except Unreliable as e:
+            failure = e
+            continue
+        info.update(name=avif_name, picture=fitted, attempts=attempt)
+        return stego, info
+    raise failure
+
+
+def seal_file(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
+              force: bool = False, fit: bool = False, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
+    """``seal``, or with ``fit``, ``seal_picture`` for a picture larger than the cover carries as it is."""
+    from .picture import is_picture
+
+    if fit:
+        img = read_image(cover)
+        room = load_mode(mode, model).capacity(*img.shape[:2])
+        if len(data) + len(Path(name).name.encode("utf-8", errors="replace")) > room and is_picture(data):
+            return seal_picture(img, read_image(data), name, passphrase, output=output, mode=mode, force=force,
+                                model=model)
+        cover = img
+    return seal(cover, data, name, passphrase, output=output, mode=mode, force=force, model=model)
 
 
 def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None) -> tuple[str, bytes]:
