@@ -66,7 +66,7 @@ def test_evaluate_empty_folder_is_a_clear_error(tmp_path, capsys):
 
 def test_demo_writes_its_files_and_prints_psnr(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--size", "64"]) == 0
+    assert main(["demo", "--out", str(out), "--size", "64", "--sealed"]) == 0
     printed = capsys.readouterr().out
     assert "cover PSNR" in printed and "secret PSNR" in printed
     for name in ("cover", "secret", "stego", "revealed", "comparison", "sealed"):

@@ -62,7 +62,7 @@ def cmd_reveal(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    run_demo(Path(args.out), model=args.model, size=args.size)
+    run_demo(Path(args.out), model=args.model, size=args.size, sealed=args.sealed)
     return 0
 
 
@@ -353,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="hide a bundled photo in another, reveal it, print PSNR, save a figure")
     p.add_argument("--out", default="exypno-demo", help="folder for the demo's files (default exypno-demo)")
+    p.add_argument("--sealed", action="store_true",
+                   help="also seal the same secret as a picture ('seal --fit'; slower: a minute or more at 512)")
     p.add_argument("--size", type=int, default=512)
     _model_arg(p)
     p.set_defaults(func=cmd_demo)

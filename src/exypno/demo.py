@@ -1,8 +1,8 @@
 """``exypno demo``: hide scikit-image's coffee photo in its astronaut photo with the shipped weights.
 
 Writes cover.png, secret.png, stego.png, revealed.png and comparison.png into one folder (its own files
-are overwritten on a rerun) and prints cover and secret PSNR measured on the files. Then the same secret
-through ``exypno seal --fit`` (sealed.png, carrying coffee.avif), with its figures.
+are overwritten on a rerun) and prints cover and secret PSNR measured on the files. With ``sealed``, then
+the same secret through ``exypno seal --fit`` (sealed.png, carrying coffee.avif), with its figures.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def bundled_photos(size: int):
     return square(data.astronaut(), size), square(data.coffee(), size)
 
 
-def run_demo(out: Path, model="default", size: int = 512) -> dict:
+def run_demo(out: Path, model="default", size: int = 512, sealed: bool = False) -> dict:
     from .api import Stego
 
     if out.exists() and not out.is_dir():
@@ -53,7 +53,8 @@ def run_demo(out: Path, model="default", size: int = 512) -> dict:
     print(f"cover PSNR  {figures['cover_psnr']:.2f} dB   SSIM {figures['cover_ssim']:.4f}   (stego vs cover)")
     print(f"secret PSNR {figures['secret_psnr']:.2f} dB   SSIM {figures['secret_ssim']:.4f}   (revealed vs secret)")
     print(f"figure: {out / 'comparison.png'}")
-    figures.update(_sealed_demo(out, cover, secret))
+    if sealed:
+        figures.update(_sealed_demo(out, cover, secret))
     return figures
 
 
