@@ -66,6 +66,9 @@ def test_seal_fit_reencodes_a_photo_too_large_and_unseal_gives_the_avif(capsys, 
     assert code == 0, err
     revealed = np.asarray(Image.open(outdir / "holiday.avif").convert("RGB"))
     assert psnr_8bit(photo, revealed) > 30
+    code, out, err = run(capsys, "unseal", stego, "-o", tmp_path / "back.png", "--passphrase-file", pw)
+    assert code == 0 and "note:" in err and "'holiday.avif'" in err  # bytes kept, the misleading name said
+    assert (tmp_path / "back.png").read_bytes() == (outdir / "holiday.avif").read_bytes()
     assert psnr_8bit(np.asarray(Image.open(cover)), np.asarray(Image.open(stego))) > 35
 
 

@@ -303,6 +303,9 @@ def cmd_unseal(args) -> int:
     target = out / safe if out is not None and out.is_dir() else out or Path(safe)
     write_bytes(target, data, args.force)
     print(f"wrote {target}: {len(data):,} bytes (sealed as {name!r})")
+    if target.suffix.lower() != Path(safe).suffix.lower():
+        print(f"note: {target} holds the bytes of {safe!r}, exactly; its name says {target.suffix or 'no type'}",
+              file=sys.stderr)
     return 0
 
 
