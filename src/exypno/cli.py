@@ -277,10 +277,7 @@ def cmd_seal(args) -> int:
     checked = f"; checked after a JPEG re-save at quality {info['jpeg']}" if info["jpeg"] else ""
     what = f"{len(data):,} bytes"
     if "picture" in info:
-        pic = info["picture"]
-        scaled = f", scaled from {pic.original[0]}x{pic.original[1]}" if pic.size != pic.original else ""
-        what = (f"{path.name} re-encoded to fit as {info['name']} ({pic.size[0]}x{pic.size[1]}{scaled}; AVIF quality "
-                f"{pic.quality}, {len(pic.data):,} bytes, {pic.psnr:.2f} dB PSNR),")
+        what = f"{path.name} re-encoded to fit as {info['name']} ({info['picture'].describe()}),"
     print(f"wrote {args.output}: {what} sealed in {info['mode']} mode "
           f"(cover PSNR {info['cover_psnr']:.2f} dB; LDPC rate {info['ldpc_rate']:.2f}, Reed-Solomon parity "
           f"{info['nsym']}/255{checked})")

@@ -61,18 +61,11 @@ def run_demo(out: Path, model="default", size: int = 512, sealed: bool = False) 
 def _sealed_demo(out: Path, cover, secret) -> dict:
     """The same secret through ``exypno seal --fit``: re-encoded as AVIF to fit, encrypted, error-corrected,
     carried by the bit-hiding model; the receiver gets that file back exactly (payload/picture.py)."""
-    import io
-
-    from PIL import Image
-
-    from .payload.seal import seal_file, unseal
+    from .payload.seal import seal_picture, unseal
 
     passphrase = "exypno demo"
-    buf = io.BytesIO()
-    Image.fromarray(secret).save(buf, format="PNG")
     t0 = time.perf_counter()
-    stego, info = seal_file(cover, buf.getvalue(), "coffee.png", passphrase, output=out / "sealed.png", force=True,
-                            fit=True)
+    _, info = seal_picture(cover, secret, "coffee.png", passphrase, output=out / "sealed.png", force=True)
     t1 = time.perf_counter()
     _, data = unseal(out / "sealed.png", passphrase)
     t2 = time.perf_counter()
@@ -83,12 +76,8 @@ def _sealed_demo(out: Path, cover, secret) -> dict:
     figures = {"sealed_cover_psnr": float(psnr_8bit(cover, read_image(out / "sealed.png"))),
                "sealed_secret_psnr": float(psnr_8bit(secret, shown)) if shown is not None else pic.psnr}
     print(f"sealed instead ('exypno seal --fit', passphrase {passphrase!r}): {out / 'sealed.png'} carries "
-          f"{out / 'coffee.avif'} (AVIF quality {pic.quality}, {len(pic.data):,} bytes{_scaled(pic)})   "
+          f"{out / 'coffee.avif'} ({pic.describe()})   "
           f"seal {t1 - t0:.1f} s, unseal {t2 - t1:.1f} s")
     print(f"  cover PSNR  {figures['sealed_cover_psnr']:.2f} dB   secret PSNR {figures['sealed_secret_psnr']:.2f} dB"
           f"   (exact file back, or nothing; the stego must stay a PNG)")
     return figures
-
-
-def _scaled(pic) -> str:
-    return "" if pic.size == pic.original else f", scaled to {pic.size[0]}x{pic.size[1]} to fit"

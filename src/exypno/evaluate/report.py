@@ -63,22 +63,16 @@ SEALED_PASSPHRASE = "exypno evaluate"  # sealed evaluation: the key is not what 
 
 
 def _sealed_hide(cover: np.ndarray, secret: np.ndarray, stego_file: Path, force: bool) -> dict:
-    """``exypno seal --fit`` of the secret as a PNG file: re-encoded as AVIF to fit (payload/picture.py).
-    Returns what the pair's record gains: seconds, budgets tried, the AVIF file's size and quality."""
-    import io
+    """What ``exypno seal --fit`` does with a secret picture too large for the cover (as every secret as large
+    as its cover is): re-encoded as AVIF to fit (payload/picture.py), sealed. Returns what the pair's
+    record gains: seconds, rooms tried, the AVIF file's size and quality."""
+    from ..payload.seal import seal_picture
 
-    from PIL import Image
-
-    from ..payload.seal import seal_file
-
-    buf = io.BytesIO()
-    Image.fromarray(secret).save(buf, format="PNG")
     t0 = time.perf_counter()
-    _, info = seal_file(cover, buf.getvalue(), "secret.png", SEALED_PASSPHRASE, output=stego_file, force=force,
-                        fit=True)
-    pic = info.get("picture")
-    return {"seal_seconds": round(time.perf_counter() - t0, 2), "fit_attempts": info.get("attempts", 0),
-            "avif_bytes": len(pic.data) if pic else None, "avif_quality": pic.quality if pic else None}
+    _, info = seal_picture(cover, secret, "secret.png", SEALED_PASSPHRASE, output=stego_file, force=force)
+    pic = info["picture"]
+    return {"seal_seconds": round(time.perf_counter() - t0, 2), "fit_attempts": info["attempts"],
+            "avif_bytes": len(pic.data), "avif_quality": pic.quality}
 
 
 def _sealed_reveal(stego_file: Path, revealed_file: Path, shape: tuple[int, ...], force: bool):

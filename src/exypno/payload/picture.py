@@ -33,6 +33,11 @@ class Fitted:
     original: tuple[int, int]  # (width, height) of the picture given
     psnr: float  # of the decoded AVIF against the picture given, at the size in the file
 
+    def describe(self) -> str:
+        scaled = "" if self.size == self.original else f", scaled from {self.original[0]}x{self.original[1]}"
+        return (f"{self.size[0]}x{self.size[1]}{scaled}; AVIF quality {self.quality}, {len(self.data):,} bytes, "
+                f"{self.psnr:.2f} dB PSNR")
+
 
 def encode(image: np.ndarray, quality: int) -> bytes:
     from PIL import features
