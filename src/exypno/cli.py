@@ -125,10 +125,10 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         data=args.data, out=args.out, preset=args.preset, width=args.width,
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
-        batch=args.batch, lr=args.lr, alpha=args.alpha, beta=args.beta, noise=noise, attacks=attacks,
-        steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale, bits=args.bits,
-        bit_block=args.bit_block, val_jpeg=args.val_jpeg,
+        batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta, noise=noise,
+        attacks=attacks, steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
+        workers=args.workers, max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale,
+        bits=args.bits, bit_block=args.bit_block, val_jpeg=args.val_jpeg,
         cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup,
         warmup_db=args.warmup_db, pairing=args.pairing, audio=args.audio,
         spectrogram=args.spectrogram,
@@ -416,7 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr-warmup", type=int, default=0, metavar="STEPS",
+                   help="raise the rate linearly from 0 over this many steps (for --init: Adam's first steps "
+                        "would otherwise undo much of a trained model)")
     p.add_argument("--threads", type=int)
+    p.add_argument("--workers", type=int, default=0,
+                   help="draw training batches in this many processes (for a GPU, which one process cannot "
+                        "feed); resuming is then repeatable but not bit for bit")
     p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this many minutes")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     p.add_argument("--init", help="start from this model's weights (fine-tuning); its architecture is kept")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.utils.data
 from PIL import Image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -100,6 +101,37 @@ class CropSampler:
             covers.append(self._crop(rng, self.photos[i]))
             secrets.append(self._crop(rng, self.photos[j]))
         return to_tensor(np.stack(covers)), to_tensor(np.stack(secrets))
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless training batches drawn in DataLoader worker processes (``exypno train --workers N``).
+
+    On a GPU one process cannot crop and resize photos as fast as the GPU trains on them: each worker
+    draws whole batches with ``draw(rng, size)`` on its own generator, seeded by (seed, rank, first step,
+    worker), so that a run is repeatable from its start. A resumed run draws other batches than the run
+    would have drawn had it gone on: only the in-process default (no workers) resumes bit for bit.
+    """
+
+    def __init__(self, draw, size: int, seed: tuple[int, ...]):
+        super().__init__()
+        self.draw, self.size, self.seed = draw, size, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        torch.set_num_threads(1)  # workers share the cores with each other and the training process
+        rng = np.random.default_rng([*self.seed, info.id if info else 0])
+        while True:
+            yield self.draw(rng, self.size)
+
+
+def batch_stream(draw, size: int, workers: int, seed: tuple[int, ...], pin: bool = False):
+    """An iterator of ``draw(rng, size)`` batches from ``workers`` processes (forked: the photos are
+    shared copy-on-write, not pickled)."""
+    loader = torch.utils.data.DataLoader(
+        BatchStream(draw, size, seed), batch_size=None, num_workers=workers, pin_memory=pin,
+        prefetch_factor=4, persistent_workers=True, multiprocessing_context="fork",
+    )
+    return iter(loader)
 
 
 def fixed_pairs(photos: list[np.ndarray], crop: int, count: int, seed: int = 1234):

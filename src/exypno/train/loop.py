@@ -35,7 +35,7 @@ from ..nets.layers import GaussianNoise
 from ..nets.noise import NoiseChannel, jpeg_roundtrip
 from . import distributed
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
-from .data import ClipSampler, CropSampler, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
+from .data import ClipSampler, CropSampler, batch_stream, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
 from ..media.audio import LEVEL_DB
 from .domains import PAIRINGS, SPECTROGRAM, pairing_domains
 
@@ -51,6 +51,8 @@ class TrainConfig:
     crop: int = 64
     batch: int = 12
     lr: float = 1e-3
+    lr_warmup: int = 0  # steps over which the rate rises linearly from 0 (fine-tuning: Adam's first steps
+    # move every weight by about lr, which undoes a trained model before its moments are known)
     min_lr: float = 1e-6
     alpha: float = 1.0  # weight of the cover MSE
     beta: float = 0.75  # weight of the secret MSE
@@ -64,6 +66,7 @@ class TrainConfig:
     min_scale: float = 0.5
     seed: int = 0
     threads: int | None = None
+    workers: int = 0  # > 0: draw training batches in this many worker processes (data.BatchStream)
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
@@ -282,7 +285,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         saved = read_meta(ckpt_path)["config"]
         # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
         keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
-                "threads": cfg.threads}
+                "threads": cfg.threads, "workers": cfg.workers}
         if saved.get("blocks") is not None:
             saved["blocks"] = tuple(saved["blocks"])
         cfg = TrainConfig(**{**saved, **keep})
@@ -340,10 +343,17 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     model.train()
     start_step, t0, seconds0 = meta["step"], time.time(), meta["seconds"]
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not (progress and ctx.main), dynamic_ncols=True)
+    if ctx.device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed crop sizes: let cuDNN pick its fastest kernels once
+    batches = None
+    if cfg.workers > 0:
+        batches = batch_stream(draw, cfg.batch, cfg.workers, (cfg.seed, ctx.rank, start_step),
+                               pin=ctx.device.type == "cuda")
     last = {}
     try:
         for step in range(start_step + 1, cfg.steps + 1):
-            cover, secret = (t.to(ctx.device) for t in draw(rng, cfg.batch))
+            batch = next(batches) if batches is not None else draw(rng, cfg.batch)
+            cover, secret = (t.to(ctx.device, non_blocking=True) for t in batch)
             if cfg.bits:
                 secret = random_bits(cfg.bit_shape(cfg.batch, *cover.shape[-2:])).to(ctx.device)
             stego, revealed, target = channel(cover, secret)
@@ -351,6 +361,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             secret_loss = secret_domain.secret_loss(revealed, target)  # for bits: BCE on a logit per bit
             alpha = meta.get("alpha", cfg.alpha)
             loss = alpha * cover_loss + cfg.beta * secret_loss
+            if step <= cfg.lr_warmup:
+                for group in optimizer.param_groups:
+                    group["lr"] = cfg.lr * step / cfg.lr_warmup
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -392,7 +405,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
                 # Plateau on the training objective, measured on validation as files hold it.
                 val_loss = cfg.alpha * 10 ** (-cover_db / 10) + cfg.beta * 10 ** (-secret_db / 10)
             val_loss = ctx.share(val_loss)
-            if step > cfg.cover_warmup:  # while the target rises, the objective moves: no plateau to see
+            if step > max(cfg.cover_warmup, cfg.lr_warmup):  # no plateau to see while a warmup moves things
                 scheduler.step(val_loss)
             if ctx.main:
                 last = {"step": step, "seconds": round(elapsed, 1), "lr": optimizer.param_groups[0]["lr"],
