@@ -57,9 +57,8 @@ models=()
 for run in default-4a default-4b robust-2 paper; do
   [ -f "$work/$run/best.safetensors" ] && models+=("$work/$run/best.safetensors")
 done
-$py benchmarks/heldout_quick.py "${models[@]}" --out "$work/heldout_quick.json" 2>&1 | tee -a "$report"
-[ -f "$work/robust-2/best.safetensors" ] && $py benchmarks/heldout_quick.py "$work/robust-2/best.safetensors" \
-  --jpeg 90 --jpeg 75 --out "$work/heldout_robust.json" 2>&1 | tee -a "$report"
+$py benchmarks/heldout_quick.py "${models[@]}" --jpeg 90 --jpeg 75 --out "$work/heldout_quick.json" 2>&1 \
+  | tee -a "$report"
 for run in default-4a default-4b; do  # the candidates to ship: with their checkpoints, to resume
   tar -C "$work" -cf "$out/$run.tar" "$run" "$run.out" 2>/dev/null
 done
@@ -80,5 +79,5 @@ save_file({k: t[k] for k in keys[half:]}, str(run / "best-fp16-2.safetensors"))
 EOF
   cp "$work/paper/best-fp16-1.safetensors" "$work/paper/best-fp16-2.safetensors" "$out/" 2>/dev/null
 fi
-tar -C "$work" -cf "$out/paper.tar" paper/log.jsonl paper/best.json paper.out heldout_quick.json heldout_robust.json 2>/dev/null
+tar -C "$work" -cf "$out/paper.tar" paper/log.jsonl paper/best.json paper.out heldout_quick.json 2>/dev/null
 ls -la "$out"
