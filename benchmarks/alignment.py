@@ -2,7 +2,9 @@
 
     bash scripts/install-heldout && .venv/bin/python benchmarks/alignment.py
 
-- Uncropped: each of the KDE wallpapers (data/heldout, 512x512) hides the next; the search must keep no shift.
+- Uncropped: each of the KDE wallpapers (data/heldout, 512x512) hides the next, then a black and a grey
+  picture (a flat secret, such as a video's black frame, reveals with almost no contrast, so that wrong
+  shifts stand out against it); the search must keep no shift.
 - Crops: 42 crops of 128x128 at random offsets from 256x256 stegos of the 7 scikit-image/scikit-learn photos;
   the search must find each crop's offset modulo the grid.
 """
@@ -30,6 +32,14 @@ def main() -> int:
             print(f"{name}: shift {m.alignment(st)}, secret {psnr_8bit(s, m.reveal(st)):.2f} dB "
                   f"(no search {psnr_8bit(s, m.reveal(st, align=False)):.2f})")
     print(f"uncropped wallpaper stegos given a shift: {wrong} of {len(wp)}")
+    flat = 0
+    for name, c in wp:
+        for level in (0, 128):
+            st = m.hide(c, np.full_like(c, level))
+            if m.alignment(st) != (0, 0):
+                flat += 1
+                print(f"{name} hiding flat {level}: shift {m.alignment(st)}")
+    print(f"uncropped wallpaper stegos of a flat secret (black, grey) given a shift: {flat} of {2 * len(wp)}")
     photos = [square(v, 256) for v in heldout_photos(256).values()]
     rng = np.random.default_rng(0)
     right = n = 0

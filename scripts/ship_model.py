@@ -9,6 +9,7 @@ validation figures of the run, and the benchmark figures when given.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from exypno.nets.files import load_model, save_model  # noqa: E402
 from exypno.train.checkpoint import read_meta  # noqa: E402
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "exypno" / "weights"
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "runs"
 DATA = ("Photos of the Debian packages endless-sky-data (273), gcompris-qt-data (250, from its .rcc bundles) "
         "and opencv-doc (17), laid out by scripts/install-media; ~8% of the files (by a hash of the name) are "
         "a validation split never trained on.")
@@ -36,12 +39,12 @@ PURPOSES = {
 }
 FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
-         ("batch", "--batch"), ("lr", "--lr"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
+         ("batch", "--batch"), ("lr", "--lr"), ("lr_warmup", "--lr-warmup"), ("workers", "--workers"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
          ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("bit_block", "--bit-block"),
          ("val_jpeg", "--val-jpeg"), ("cover_target", "--cover-target"),
          ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup"), ("warmup_db", "--warmup-db"),
          ("secret_level", "--secret-level")]
-DEFAULTS = {"pairing": "image-in-image", "cover_warmup": 0, "bits": 0, "bit_block": 1, "val_jpeg": None}  # flags left out at these values
+DEFAULTS = {"pairing": "image-in-image", "lr_warmup": 0, "workers": 0, "cover_warmup": 0, "bits": 0, "bit_block": 1, "val_jpeg": None}  # flags left out at these values
 
 
 def _flag_value(value) -> str:
@@ -66,18 +69,42 @@ def command_of(cfg: dict) -> str:
     return " ".join(parts)
 
 
-def stages(run: Path) -> list[dict]:
+CPU = "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)"  # where runs trained before checkpoints recorded it
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _run_of(init: Path) -> Path | None:
+    """The run folder whose best model ``init`` is: its own folder, or (for a copy, such as the one taken to a
+    lent GPU) the run in runs/ whose best.safetensors has the same bytes."""
+    if (init.parent / "checkpoint.safetensors").exists():
+        return init.parent
+    if init.exists():
+        same = [b.parent.relative_to(ROOT) for b in sorted(RUNS.glob("*/best.safetensors"))
+                if _digest(b) == _digest(init)]
+        if same and (ROOT / same[0] / "checkpoint.safetensors").exists():
+            return same[0]
+    return None
+
+
+def stages(run: Path, hardware: dict[str, str]) -> list[dict]:
     """The run and, through --init, the runs it started from (oldest first)."""
     chain = []
     while True:
         meta = read_meta(run / "checkpoint.safetensors")
         _, card = load_model(run / "best.safetensors")
         chain.append({"run": str(run), "command": command_of(meta["config"]), "best_step": card["training"]["step"],
-                      "steps_run": meta["step"], "hours": round(meta["seconds"] / 3600, 2)})
+                      "steps_run": meta["step"], "hours": round(meta["seconds"] / 3600, 2),
+                      "hardware": meta.get("hardware") or hardware.get(run.name, CPU)})
         init = meta["config"].get("init")
-        if not init or not (Path(init).parent / "checkpoint.safetensors").exists():
+        start = _run_of(Path(init)) if init else None
+        if start is None:
             return chain[::-1]
-        run = Path(init).parent
+        if start != Path(init).parent:
+            chain[-1]["init_is_a_copy_of"] = str(start / "best.safetensors")
+        run = start
 
 
 def main() -> int:
@@ -88,12 +115,14 @@ def main() -> int:
     ap.add_argument("--seal", help="a bit-hiding model's seal modes (JSON, see payload/seal.py), e.g. '{\"png\": "
                                    "{\"rates\": [0.25, 0.4, 0.6], \"ldpc_n\": 8192, \"nsym\": 16, "
                                    "\"llr_scale\": 0.75}}'")
+    ap.add_argument("--hardware", action="append", default=[], metavar="RUN=TEXT",
+                    help="where a run trained, for runs whose checkpoint does not record it (default: this CPU)")
     args = ap.parse_args()
     meta = read_meta(args.run / "checkpoint.safetensors")
     model, best_card = load_model(args.run / "best.safetensors")
     best = best_card["training"]
     cfg = meta["config"]
-    history = stages(args.run)
+    history = stages(args.run, dict(h.split("=", 1) for h in args.hardware))
     # Time spent: every earlier stage in full (its best model was the start of the next), this one to its best.
     hours = sum(h["hours"] for h in history[:-1]) + best["seconds"] / 3600
     pairing = cfg.get("pairing", "image-in-image")
@@ -111,7 +140,7 @@ def main() -> int:
         "stages": history,
         "steps": sum(h["best_step"] for h in history),
         "wall_time_hours": round(hours, 2),
-        "hardware": "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)",
+        "hardware": "; ".join(dict.fromkeys(h["hardware"] for h in history)),
         "validation": {k: round(v, 5) for k, v in best.items() if "snr" in k or "bit_error" in k},
         "figures": {},
     }

@@ -5,6 +5,7 @@ from PIL import Image
 
 import exypno
 from exypno import api
+from exypno.evaluate.heldout import heldout_photos
 from exypno.evaluate.metrics import psnr_8bit
 from exypno.media.image import square
 
@@ -54,8 +55,8 @@ def test_shipped_weights_through_png_files(tmp_path):
     stego = np.asarray(Image.open(tmp_path / "stego.png"))
     revealed = np.asarray(Image.open(tmp_path / "revealed.png"))
     assert stego.dtype == np.uint8 and stego.shape == (256, 256, 3)
-    assert psnr_8bit(cover, stego) >= 34.5  # measured 35.49 for the shipped default
-    assert psnr_8bit(secret, revealed) >= 26.5  # measured 27.48
+    assert psnr_8bit(cover, stego) >= 35.0  # measured 35.91 for the shipped default (session 8)
+    assert psnr_8bit(secret, revealed) >= 33.0  # measured 34.47 (the default before it: 27.48)
 
 
 def test_shipped_card_says_how_it_was_made():
@@ -79,7 +80,10 @@ def test_a_cropped_stego_finds_its_grid_and_reveals_its_region(top, left):
     # Inside, exactly what the uncropped stego reveals; the borders lose the context the crop cut away.
     inner = np.s_[12:-12, 12:-12]
     assert abs(psnr_8bit(region[inner], revealed[inner]) - psnr_8bit(region[inner], clean[inner])) < 0.2
-    assert psnr_8bit(region, revealed) > psnr_8bit(region, clean) - 5
+    # The outer 4 pixels cut through the grid's blocks and reveal badly: at (5, 7) the shipped default gives
+    # 25.8 dB on the whole crop against 35.3 uncropped, 33.0 against 35.3 without them, 35.1 / 35.4 without 8.
+    assert psnr_8bit(region, revealed) > psnr_8bit(region, clean) - 11
+    assert psnr_8bit(region[4:-4, 4:-4], revealed[4:-4, 4:-4]) > psnr_8bit(region[4:-4, 4:-4], clean[4:-4, 4:-4]) - 3
     assert psnr_8bit(region, model.reveal(crop, align=False)) < 15 or (top % 4, left % 4) == (0, 0)
 
 
@@ -103,9 +107,27 @@ def test_a_shift_is_taken_only_when_the_patches_agree(monkeypatch):
     fake, seen = contrasts(1.6, 1.05)
     monkeypatch.setattr(model, "_contrasts", fake)
     assert model.alignment(image) == (2, 0) and len(seen) == 3  # both others confirm it
-    fake, seen = contrasts(1.4, 5.0)
+    fake, seen = contrasts(1.15, 5.0)
     monkeypatch.setattr(model, "_contrasts", fake)
     assert model.alignment(image) == (0, 0) and len(seen) == 1  # under ALIGN_GAIN on the centre: no search
+
+
+def test_a_shift_must_stand_out_from_every_other_shift(monkeypatch):
+    """Wrong shifts of a flat secret's stego all give garbage, with far more contrast than the right reveal."""
+    model = exypno.load("default")
+    garbage = {(dy, dx): 3.0 + 0.1 * (dy + dx) for dy in range(4) for dx in range(4)} | {(0, 0): 0.5}
+    monkeypatch.setattr(model, "_contrasts", lambda patch: garbage)
+    assert model.alignment(np.zeros((256, 256, 3), np.uint8)) == (0, 0)
+
+
+@pytest.mark.parametrize("level", [0, 128, 255])
+def test_an_uncropped_stego_of_a_flat_secret_keeps_its_grid(level):
+    """A black video frame as the secret once got shift (0, 3) and revealed at 2.7 dB instead of 42."""
+    model = exypno.load("default")
+    cover = heldout_photos(256)["coffee"]
+    stego = model.hide(cover, np.full_like(cover, level))
+    assert model.alignment(stego) == (0, 0)
+    assert np.abs(model.reveal(stego).astype(int) - level).mean() < 8
 
 
 def test_the_confirming_patches_are_centred_on_quadrants(monkeypatch):

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import platform
 import signal
 import threading
 import time
@@ -259,6 +261,13 @@ def parameter_digest(model: nn.Module) -> str:
     return h.hexdigest()
 
 
+def hardware(device: torch.device) -> str:
+    """What a run trains on, for its checkpoint and the model card."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} GPU, PyTorch {torch.__version__}"
+    return f"{os.cpu_count()}-core {platform.machine()} CPU, PyTorch {torch.__version__}"
+
+
 def _load_initial_weights(model: StegoModel, path: Path) -> None:
     from ..nets.files import load_model
 
@@ -327,6 +336,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
+    meta["hardware"] = hardware(ctx.device)
     channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks), domains)
     if ctx.world > 1:
         channel = DistributedDataParallel(channel, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
