@@ -48,7 +48,7 @@ def hide_job(model: str, cover: str, secret: str, out: str) -> None:
     """Run in a child process: hide, then print fps and peak RSS as JSON."""
     import exypno
     from exypno.media import video
-    from exypno.pairings import hide_in_video
+    from exypno.pairings.video import hide_in_video
 
     stego = exypno.load(model)
     n = video.probe(Path(cover)).frames
@@ -172,7 +172,7 @@ def main() -> int:
     from exypno.evaluate.heldout import heldout_photos
     from exypno.media import video
     from exypno.media.image import resize
-    from exypno.pairings import hide_in_video, reveal_from_video
+    from exypno.pairings.video import hide_in_video, reveal_from_video
 
     model = exypno.load(args.model)
     result = {"model": args.model, "size": f"{W}x{H}"}
