@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 8's one lent-GPU round (an H100, 15 minutes of device time in all): four training runs side by
+# Session 8's one lent-GPU round (the tool gave an NVIDIA H200; 15 minutes of device time in all): four training runs side by
 # side on the one GPU, each fed by its own DataLoader workers, then every run's best model measured on the
 # held-out photos with benchmarks/heldout_quick.py. Run from the repository root:
 #
