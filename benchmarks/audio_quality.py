@@ -14,7 +14,7 @@ Every cover is cut to ``--seconds``.
 - audio in image: each photo carries one held-out sound (as much as a 256x256 picture holds, 2.04 s).
 
 Prints a table per pairing and cover kind (speech, music) and writes benchmarks/results/audio_quality.json
-(plus one figure of spectrograms per pairing, benchmarks/results/audio_<pairing>.png).
+(plus one figure of spectrograms per pairing, audio_<pairing>.png beside it).
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def main() -> int:
                                           "pairing": f"{pairing}, {name}",
                                           **{k: {**v, "n": len(rows)} for k, v in figures.items()}}))
                 print()
-            (RESULTS / f"audio_{pairing}.png").write_bytes((work / "figure.png").read_bytes())
+            (args.out.with_name(f"audio_{pairing}.png")).write_bytes((work / "figure.png").read_bytes())
             figures = {f"heldout_{k}": v["mean"] for k, v in table["all"].items() if isinstance(v, dict)}
             results[pairing] = {"model": args.model or pairing, "seconds": args.seconds, "groups": table,
                                 "figures": figures, "summary": summary}
