@@ -13,17 +13,9 @@
 #   3-bit LSB's (36.81 against 37.92) while its secret is 5.5 dB over; a higher cover target trades some of
 #   that back. Validation runs about 3.1 dB above the held-out photos for the cover.
 # - robust-3: the JPEG-robust model (#7) from robust-2's best at a lower rate, for as long as the round lasts.
-set -u
 minutes=${1:-7}
 out=${2:-/tmp/gpu-out}
-mkdir -p "$out"
-work=/tmp/gpu-runs
-mkdir -p "$work"
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
-py=${PYTHON:-python3}
-report=$out/report.txt
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | tee "$report"
-$py -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$report"
+source runs/gpu-lib.sh
 
 pids=()
 common=(--data data/photos --steps 1000000 --max-minutes "$minutes" --quiet --threads 2 --workers 4)
@@ -39,23 +31,14 @@ $py -m exypno train "${common[@]}" --out $work/robust-3 --init gpu-init/robust-2
   --batch 32 --lr 1e-4 --lr-warmup 300 --beta 2.0 --min-scale 0.3 --cover-target 35.0 --val-jpeg 90 \
   --val-every 500 --noise 'djpeg:60-95,djpeg:85-95,identity' >"$work/robust-3.out" 2>&1 &
 pids+=($!)
-# SIGTERM to the training processes alone if one does not stop on its own (it validates, checkpoints, stops).
-(sleep $(( ${minutes%.*} * 60 + 75 )) && kill -TERM "${pids[@]}" 2>/dev/null) &
-watchdog=$!
-wait "${pids[@]}"
-kill $watchdog 2>/dev/null
+wait_runs "${pids[@]}"
 runs=(default-5a default-5b robust-3)
-for run in "${runs[@]}"; do
-  echo "== $run"; grep -E "^step|Error|error" "$work/$run.out" | tail -n 30
-done 2>&1 | tee -a "$report"
+report_runs "${runs[@]}"
 models=()
 for run in "${runs[@]}"; do
   [ -f "$work/$run/best.safetensors" ] && models+=("$work/$run/best.safetensors")
 done
 $py benchmarks/heldout_quick.py "${models[@]}" --jpeg 90 --jpeg 75 --out "$work/heldout_quick.json" 2>&1 \
   | tee -a "$report"
-for run in "${runs[@]}"; do  # each with its checkpoint (about 14 MB), to resume here or on the next GPU
-  tar -C "$work" -cf "$out/$run.tar" "$run" "$run.out" 2>/dev/null
-done
 cp "$work/heldout_quick.json" "$out/" 2>/dev/null
-ls -la "$out"
+tar_runs "${runs[@]}"

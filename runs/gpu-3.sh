@@ -15,22 +15,15 @@
 # - aa-scratch: from scratch, the target rising from 0 to 30 dB over 8,000 steps (the recipe that taught
 #   audio in image).
 # The goal (#5) is a cover of 30 dB SNR and a secret of 15 dB on held-out sounds.
-set -u
 minutes=${1:-7}
 out=${2:-/tmp/gpu-out}
-mkdir -p "$out"
-work=/tmp/gpu-runs
-mkdir -p "$work"
-py=${PYTHON:-python3}
-if ! $py -c "import soundfile" 2>/dev/null; then  # the device's image has no soundfile: bring it as wheels
-  $py -m pip install -q --no-index --no-deps --no-compile --target /tmp/site device-carry/wheels/*.whl || exit 1
+if ! ${PYTHON:-python3} -c "import soundfile" 2>/dev/null; then  # the device's image has none: bring wheels
+  ${PYTHON:-python3} -m pip install -q --no-index --no-deps --no-compile --target /tmp/site device-carry/wheels/*.whl \
+    || exit 1
   export PYTHONPATH=/tmp/site
 fi
-export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD/src PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
+source runs/gpu-lib.sh
 [ -d data/audio ] || $py scripts/pack_device_audio.py unpack device-carry || exit 1
-report=$out/report.txt
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | tee "$report"
-$py -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$report"
 
 pids=()
 common=(--pairing audio-in-audio --audio data/audio --crop 64 --val-crop 128 --batch 32 --secret-level -32 -12
@@ -43,19 +36,11 @@ pids+=($!)
 $py -m exypno train "${common[@]}" --out $work/aa-scratch --lr 5e-4 --cover-target 30 --cover-warmup 8000 \
   --warmup-db 30 >"$work/aa-scratch.out" 2>&1 &
 pids+=($!)
-(sleep $(( ${minutes%.*} * 60 + 75 )) && kill -TERM "${pids[@]}" 2>/dev/null) &
-watchdog=$!
-wait "${pids[@]}"
-kill $watchdog 2>/dev/null
+wait_runs "${pids[@]}"
 runs=(aa-15 aa-warm aa-scratch)
-for run in "${runs[@]}"; do
-  echo "== $run"; grep -E "^step|Error|error" "$work/$run.out" | tail -n 30
-done 2>&1 | tee -a "$report"
+report_runs "${runs[@]}"
 for run in "${runs[@]}"; do  # held-out speech and music, through real 16-bit WAV files
   [ -f "$work/$run/best.safetensors" ] && $py benchmarks/audio_quality.py --pairing audio-in-audio \
     --model "$work/$run/best.safetensors" --out "$work/$run/audio_quality.json" 2>&1 | tail -n 12 | tee -a "$report"
 done
-for run in "${runs[@]}"; do
-  tar -C "$work" -cf "$out/$run.tar" "$run" "$run.out" 2>/dev/null
-done
-ls -la "$out"
+tar_runs "${runs[@]}"
