@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from exypno.errors import ExypnoError
-from exypno.nets.noise import (Crop, DiffJpeg, Dropout, Gaussian, Jpeg, NoiseChannel, Resize, jpeg_approx,
-                               jpeg_roundtrip, parse_layer)
+from exypno.nets.noise import (Crop, CropGrid, DiffJpeg, Dropout, Gaussian, Jpeg, NoiseChannel, Resize,
+                               jpeg_approx, jpeg_roundtrip, parse_layer)
 
 
 @pytest.fixture
@@ -42,9 +42,26 @@ def test_jpeg_is_real_jpeg_with_straight_through_gradient(batch):
 def test_crop_returns_the_box(batch):
     x, cover = batch
     torch.manual_seed(1)
-    y, (top, left, h, w) = Crop(0.5, 0.5)(x, cover)
-    assert y.shape[-2:] == (16, 16) == (h, w)
+    y, (top, left, h, w, dy, dx) = Crop(0.5, 0.5)(x, cover)
+    assert y.shape[-2:] == (16, 16) == (h, w) and (dy, dx) == (0, 0)
     assert torch.equal(y, x[..., top : top + h, left : left + w])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cropgrid_pads_a_crop_back_onto_the_grid_as_reveal_does(batch, seed):
+    x, cover = batch
+    torch.manual_seed(seed)
+    y, (top, left, h, w, dy, dx) = CropGrid(0.4, 0.8, multiple=4)(x, cover)
+    assert (dy, dx) == (top % 4, left % 4)
+    assert y.shape[-2] % 4 == 0 and y.shape[-1] % 4 == 0
+    assert torch.equal(y[..., dy : dy + h, dx : dx + w], x[..., top : top + h, left : left + w])
+    # What Stego.reveal gives the decoder for this crop once its search found (dy, dx): numpy's reflect
+    # padding at the top and left, then torch's to whole blocks at the bottom and right.
+    crop = x[0, :, top : top + h, left : left + w].detach().permute(1, 2, 0).numpy()
+    pad = np.pad(crop, ((dy, 0), (dx, 0), (0, 0)), mode="reflect")
+    pad = torch.nn.functional.pad(torch.from_numpy(pad).permute(2, 0, 1)[None],
+                                  (0, (-pad.shape[1]) % 4, 0, (-pad.shape[0]) % 4), mode="reflect")
+    assert torch.equal(y[:1].detach(), pad)
 
 
 def test_resize_keeps_size_and_blurs(batch):
@@ -92,9 +109,11 @@ def test_djpeg_gives_real_jpeg_values_and_the_approximations_gradient(batch):
 
 
 def test_spec_parser_and_errors():
-    ch = NoiseChannel("gaussian:2, jpeg:50-95,djpeg:70-95,crop:0.5-1.0,resize:0.5-1,dropout:0.3,identity")
-    assert [type(m).__name__ for m in ch.layers] == ["Gaussian", "Jpeg", "DiffJpeg", "Crop", "Resize", "Dropout",
-                                                     "Identity"]
+    ch = NoiseChannel("gaussian:2, jpeg:50-95,djpeg:70-95,crop:0.5-1.0,cropgrid:0.5-1,resize:0.5-1,dropout:0.3,"
+                      "identity")
+    assert [type(m).__name__ for m in ch.layers] == ["Gaussian", "Jpeg", "DiffJpeg", "Crop", "CropGrid", "Resize",
+                                                     "Dropout", "Identity"]
+    assert NoiseChannel("cropgrid:0.5-1", multiple=2).layers[0].multiple == 2
     for bad in ("blur:3", "jpeg:95-50", "jpeg", "crop:0-2", "gaussian:x"):
         with pytest.raises(ExypnoError):
             parse_layer(bad)
@@ -111,7 +130,7 @@ def test_training_with_crops_and_jpeg(photo_dir, tmp_path):
 
     cfg = TrainConfig(data=str(photo_dir), out=str(tmp_path / "r"), width=8, blocks=(1, 1, 1), crop=32, batch=2,
                       val_crop=32, val_pairs=4, val_every=3, val_fraction=0.3, threads=1, steps=6,
-                      attacks="crop:0.3-0.9,jpeg:60-90")
+                      attacks="crop:0.3-0.9,cropgrid:0.3-0.9,jpeg:60-90")
     result = train(cfg, progress=False)
     assert np.isfinite(result["last"]["val_loss"])
 

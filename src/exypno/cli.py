@@ -412,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise", default="0.25",
                    help="a number: max std of the paper's Gaussian noise layer in 8-bit levels (default 0.25); "
                         "or noise layers drawn one per step, e.g. 'gaussian:2,jpeg:50-95,crop:0.5-1,"
-                        "resize:0.5-1,dropout:0.3,identity'")
+                        "cropgrid:0.5-1,resize:0.5-1,dropout:0.3,identity'")
     p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)

@@ -126,9 +126,10 @@ class _Channel(nn.Module):
         stego = cd.to_file(self.model.hide(cover_t, sd.to_net(secret)), like=cover)
         received, box = self.attacks(stego, cover) if cd.kind == "image" else (stego, None)
         revealed = self.model.reveal(self.noise(cd.to_net(received)))
-        if box is not None:
-            top, left, h, w = box
+        if box is not None:  # the window kept: that crop of the secret, from where it sits in the reveal
+            top, left, h, w, dy, dx = box
             secret = secret[..., top : top + h, left : left + w]
+            revealed = revealed[..., dy : dy + h, dx : dx + w]
         return stego, revealed, secret
 
 
@@ -337,7 +338,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
     meta["hardware"] = hardware(ctx.device)
-    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks), domains)
+    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks, model.multiple), domains)
     if ctx.world > 1:
         channel = DistributedDataParallel(channel, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
 
