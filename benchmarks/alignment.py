@@ -27,15 +27,14 @@ from exypno.media.image import square
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def centre_margin(m, stego: np.ndarray) -> tuple[tuple[int, int], float]:
-    """(the most contrasted shift on the centre patch, its contrast over the runner-up's)."""
+def centre_margin(m, stego: np.ndarray) -> tuple[tuple[int, int], float, float]:
+    """(the most contrasted shift on the centre patch, its contrast over the runner-up's, over no shift's)."""
     h, w = stego.shape[:2]
     ph, pw = min(h, ALIGN_PATCH), min(w, ALIGN_PATCH)
-    g = m.model.multiple
-    y, x = (h - ph) // 2 // g * g, (w - pw) // 2 // g * g
+    y, x = m.patch_spots(h, w)[0]
     c = m._contrasts(stego[y : y + ph, x : x + pw])
     best = max(c, key=c.get)
-    return best, c[best] / max(v for k, v in c.items() if k != best)
+    return best, c[best] / max(v for k, v in c.items() if k != best), c[best] / c[0, 0]
 
 
 def span(values: list[float]) -> str:
@@ -48,10 +47,10 @@ def main() -> int:
     args = ap.parse_args()
     m = exypno.load(args.model)
     wp = list(wallpaper_covers(ROOT / "data" / "heldout", 512).items()) if (ROOT / "data" / "heldout").is_dir() else []
-    wrong, flat, uncropped_margins = 0, 0, []
+    wrong, flat, uncropped_margins, flat_over_none = 0, 0, [], []
     for i, ((name, c), (_, s)) in enumerate(zip(wp, wp[1:] + wp[:1])):
         st = m.hide(c, s)
-        best, margin = centre_margin(m, st)
+        best, margin, _ = centre_margin(m, st)
         if best != (0, 0):
             uncropped_margins.append(margin)
         if m.alignment(st) != (0, 0):
@@ -62,9 +61,10 @@ def main() -> int:
     for name, c in wp:
         for level in (0, 128):
             st = m.hide(c, np.full_like(c, level))
-            best, margin = centre_margin(m, st)
+            best, margin, over_none = centre_margin(m, st)
             if best != (0, 0):
                 uncropped_margins.append(margin)
+                flat_over_none.append(over_none)
             if m.alignment(st) != (0, 0):
                 flat += 1
                 print(f"{name} hiding flat {level}: shift {m.alignment(st)}")
@@ -83,14 +83,15 @@ def main() -> int:
                 right += m.alignment(crop) == truth
                 n += 1
                 if truth != (0, 0):
-                    best, margin = centre_margin(m, crop)
+                    best, margin, _ = centre_margin(m, crop)
                     if best == truth:
                         crop_margins.append(margin)
                     else:
                         missed_max += 1
     print(f"128x128 crops of 256x256 stegos with the right shift found: {right} of {n}")
     print(f"centre patch, uncropped stegos whose most contrasted shift is wrong: {len(uncropped_margins)} of "
-          f"{3 * len(wp)}, over the runner-up {span(uncropped_margins)}")
+          f"{3 * len(wp)}, over the runner-up {span(uncropped_margins)}; for a flat secret, over no shift "
+          f"{span(flat_over_none)}")
     over = sum(x > ALIGN_GAIN for x in crop_margins)
     print(f"centre patch, crops at a nonzero offset: the right shift has the most contrast in "
           f"{len(crop_margins)} of {len(crop_margins) + missed_max}, over the runner-up {span(crop_margins)} "

@@ -27,7 +27,7 @@ from exypno.media.image import square
 from exypno.nets.files import load_model
 from exypno.train.data import load_rgb, split_photos, to_tensor
 from exypno.train.domains import pairing_domains
-from exypno.train.loop import _evaluate
+from exypno.train.loop import evaluate_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +68,7 @@ def main() -> int:
         model, card = load_model(path)
         model.to(device)
         for (name, (covers, secrets)), jpeg in itertools.product(sets.items(), [None, *args.jpeg]):
-            f = _evaluate(model, covers, secrets, device, domains, chunk=8, jpeg=jpeg)
+            f = evaluate_model(model, covers, secrets, device, domains, chunk=8, jpeg=jpeg)
             rows.append({"model": str(path), "set": name, "pairs": len(covers), "device": str(device), **f})
             stego = f"jpeg {jpeg}" if jpeg else "png"
             print(f"{str(path)[-40:]:40} {name:11} {stego:7} {len(covers):5d} {f['cover_psnr']:9.2f} "

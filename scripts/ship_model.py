@@ -82,8 +82,8 @@ def _run_of(init: Path) -> Path | None:
     if (init.parent / "checkpoint.safetensors").exists():
         return init.parent
     if init.exists():
-        same = [b.parent.relative_to(ROOT) for b in sorted(RUNS.glob("*/best.safetensors"))
-                if _digest(b) == _digest(init)]
+        wanted = _digest(init)
+        same = [b.parent.relative_to(ROOT) for b in sorted(RUNS.glob("*/best.safetensors")) if _digest(b) == wanted]
         if same and (ROOT / same[0] / "checkpoint.safetensors").exists():
             return same[0]
     return None

@@ -8,7 +8,8 @@ from PIL import Image
 from exypno.cli import main
 from exypno.evaluate.metrics import psnr_8bit
 from exypno.payload.container import PayloadError
-from exypno.payload.picture import MIN_QUALITY, decode, encode, fit, is_picture
+from exypno.media.image import read_image
+from exypno.payload.picture import MIN_QUALITY, encode, fit, is_picture
 
 from .conftest import smooth_photo
 
@@ -23,14 +24,14 @@ def test_fit_takes_the_highest_quality_that_fits(photo):
     got = fit(photo, budget)
     assert len(got.data) <= budget and got.size == got.original == (160, 120)
     assert got.quality > MIN_QUALITY and (got.quality == 100 or len(encode(photo, got.quality + 1)) > budget)
-    assert abs(psnr_8bit(photo, decode(got.data)) - got.psnr) < 1e-6
+    assert abs(psnr_8bit(photo, read_image(got.data)) - got.psnr) < 1e-6
 
 
 def test_a_budget_too_small_for_full_size_scales_the_picture_down(photo):
     budget = len(encode(photo, MIN_QUALITY)) - 1
     got = fit(photo, budget)
     assert len(got.data) <= budget and got.size[0] < 160 and got.size[1] < 120
-    assert decode(got.data).shape == (got.size[1], got.size[0], 3)
+    assert read_image(got.data).shape == (got.size[1], got.size[0], 3)
     with pytest.raises(PayloadError, match="does not fit"):
         fit(photo, 40)
 

@@ -150,35 +150,37 @@ def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
 
 
 class Crop(nn.Module):
+    min_side = 8
+
     def __init__(self, f_lo: float, f_hi: float):
         super().__init__()
         self.f = (f_lo, f_hi)
 
-    def forward(self, x, cover):
-        h, w = x.shape[-2:]
+    def window(self, h: int, w: int) -> tuple[int, int, int, int]:
+        """(top, left, height, width) of a random window whose side is a fraction in ``f`` of the image's."""
         frac = _uniform(*self.f)
-        ch, cw = max(8, round(h * frac)), max(8, round(w * frac))
-        top, left = _randint(0, h - ch), _randint(0, w - cw)
+        ch, cw = max(self.min_side, round(h * frac)), max(self.min_side, round(w * frac))
+        return _randint(0, h - ch), _randint(0, w - cw), ch, cw
+
+    def forward(self, x, cover):
+        top, left, ch, cw = self.window(*x.shape[-2:])
         return x[..., top : top + ch, left : left + cw], (top, left, ch, cw, 0, 0)
 
 
-class CropGrid(nn.Module):
+class CropGrid(Crop):
     """A crop, put back on the grid of ``multiple`` pixels (the Haar blocks) as ``Stego.reveal`` does once its
     search has found the shift: the rows and columns that the window cut from its first blocks are mirrored
     in, and its far edges are mirrored out to whole blocks. The border blocks are where the reveal of a crop
     loses most (3.6 to 5.2 dB against the same region uncropped, README, Robustness)."""
 
     def __init__(self, f_lo: float, f_hi: float, multiple: int = 4):
-        super().__init__()
-        self.f = (f_lo, f_hi)
+        super().__init__(f_lo, f_hi)
         self.multiple = multiple
+        self.min_side = 2 * multiple
 
     def forward(self, x, cover):
-        h, w = x.shape[-2:]
         m = self.multiple
-        frac = _uniform(*self.f)
-        ch, cw = max(2 * m, round(h * frac)), max(2 * m, round(w * frac))
-        top, left = _randint(0, h - ch), _randint(0, w - cw)
+        top, left, ch, cw = self.window(*x.shape[-2:])
         dy, dx = top % m, left % m
         window = x[..., top : top + ch, left : left + cw]
         padded = F.pad(window, (dx, (-(cw + dx)) % m, dy, (-(ch + dy)) % m), mode="reflect")

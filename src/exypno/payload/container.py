@@ -96,9 +96,15 @@ def _compress(data: bytes) -> tuple[int, bytes]:
     return best
 
 
+def stored_name(name: str) -> bytes:
+    """The bytes of ``name`` that a sealed file keeps: its base name in UTF-8 (any str, even lone surrogates),
+    at most 1,024 bytes. They count against the room a cover has."""
+    return os.path.basename(name).encode("utf-8", errors="replace")[:1024]
+
+
 def seal_bytes(data: bytes, name: str, passphrase: str, layout: Layout) -> bytes:
     """``layout.capacity`` bytes that carry ``data`` (and its file name), encrypted and error-corrected."""
-    name_bytes = os.path.basename(name).encode("utf-8", errors="replace")[:1024]  # any str, even lone surrogates
+    name_bytes = stored_name(name)
     method, packed = _compress(data)
     plain = struct.pack(">H", len(name_bytes)) + name_bytes + struct.pack(">Q", len(data)) + packed
     room = layout.data_bytes - PREFIX - TAG

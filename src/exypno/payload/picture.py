@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from ..evaluate.metrics import psnr_8bit
 from ..media.image import read_image, resize
 from .container import PayloadError
 
@@ -49,11 +50,6 @@ def encode(image: np.ndarray, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def decode(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-
-
 def _best_quality(image: np.ndarray, budget: int) -> tuple[int, bytes] | None:
     """The highest quality (0-100) whose file has at most ``budget`` bytes, by bisection (size rises with
     quality), or None when even ``MIN_QUALITY`` is too large."""
@@ -85,9 +81,7 @@ def fit(picture, budget: int) -> Fitted:
         found = _best_quality(small, budget)
         if found is not None:
             quality, data = found
-            err = np.mean((decode(data).astype(np.float64) - small) ** 2)
-            psnr = float(10 * np.log10(255**2 / err)) if err else float("inf")
-            return Fitted(data, quality, (sw, sh), (w, h), psnr)
+            return Fitted(data, quality, (sw, sh), (w, h), float(psnr_8bit(small, read_image(data))))
         scale *= SHRINK
 
 

@@ -35,7 +35,7 @@ from ..media.image import check_output, read_image, resave, write_png
 from ..nets.files import load_model
 from ..nets.noise import jpeg_roundtrip
 from .carrier import BitCarrier, keyed_order
-from .container import BLOCK, Layout, PayloadError, seal_bytes, unseal_bytes
+from .container import BLOCK, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
 from .ldpc import Blocks, IraCode
 
 MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hiding model
@@ -297,7 +297,7 @@ def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: 
     sm = load_mode(mode, model)
     avif_name = (Path(name).stem or "picture") + ".avif"
     room = sorted({r.layout.max_file_bytes for r in sm.rungs(h, w) if r.layout.codewords > 0}, reverse=True)
-    room = [n - len(avif_name.encode("utf-8", errors="replace")) for n in room]
+    room = [n - len(stored_name(avif_name)) for n in room]
     if not room or room[0] < 1:
         raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
     failure = None
@@ -326,7 +326,7 @@ def seal_file(cover, data: bytes, name: str, passphrase: str, output=None, mode:
     if fit:
         img = read_image(cover)
         room = load_mode(mode, model).capacity(*img.shape[:2])
-        if len(data) + len(Path(name).name.encode("utf-8", errors="replace")) > room and is_picture(data):
+        if len(data) + len(stored_name(name)) > room and is_picture(data):
             return seal_picture(img, read_image(data), name, passphrase, output=output, mode=mode, force=force,
                                 model=model)
         cover = img

@@ -133,7 +133,7 @@ class _Channel(nn.Module):
         return stego, revealed, secret
 
 
-def _evaluate(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, domains,
+def evaluate_model(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, domains,
               chunk: int = 16, jpeg: int | None = None) -> dict:
     """The cover's figure on the stego as its file holds it (PSNR of the 8-bit image, SNR of the 16-bit
     waveform); then the secret's: PSNR of the 8-bit revealed image, SNR of the revealed waveform, or, for a
@@ -401,7 +401,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch_states = ctx.gather(torch.get_rng_state())
             val_loss = None
             if ctx.main:
-                figures = _evaluate(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg)
+                figures = evaluate_model(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg)
                 cover_db, secret_db = _headline(figures)
             if ctx.main:
                 short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
