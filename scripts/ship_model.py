@@ -37,7 +37,7 @@ PURPOSES = {
     "audio-in-image": "Hide a sound in an RGB image (each band of 256 rows carries one frame per column); the "
                       "stego is an 8-bit PNG.",
 }
-FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"),
+FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"), ("lattice", "--lattice"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("lr_warmup", "--lr-warmup"), ("workers", "--workers"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
          ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("bit_block", "--bit-block"),
@@ -101,6 +101,14 @@ def stages(run: Path, hardware: dict[str, str]) -> list[dict]:
         init = meta["config"].get("init")
         start = _run_of(Path(init)) if init else None
         if start is None:
+            modem = load_model(Path(init))[1].get("modem") if init and Path(init).exists() else None
+            if modem:  # a pretrained lattice modem (exypno.train.modem), not a run
+                steps = [*modem.get("earlier", []), modem]  # a copied modem lists where it came from
+                chain.append({"run": init, "command": " && ".join(m["command"] for m in steps), "best_step": 0,
+                              "steps_run": modem["step"], "hours": round(sum(m["seconds"] for m in steps) / 3600, 2),
+                              "hardware": modem["hardware"],
+                              "what": f"lattice modem alone: symbol SNR {modem['symbol_snr']} dB at cover SNR "
+                                      f"{modem['cover_snr']} dB"})
             return chain[::-1]
         if start != Path(init).parent:
             chain[-1]["init_is_a_copy_of"] = str(start / "best.safetensors")

@@ -263,3 +263,61 @@ def test_shipped_audio_in_image_model_carries_a_sound(tmp_path, files):
     nothing = reveal_audio(model, tmp_path / "astronaut.png", tmp_path / "nothing.wav")[: len(secret)]
     assert snr(secret, revealed) > 8  # held-out sounds: 14.1 dB mean, 10.3 worst
     assert snr(secret, nothing) < 1  # a photo that holds nothing gives no sound back
+
+
+def lattice_model(tmp_path):
+    torch.manual_seed(0)
+    model = StegoModel(NetConfig(width=8, blocks=(1, 1, 1), cover_channels=2, secret_channels=2, lattice=(0.04, 0.01)))
+    path = tmp_path / "lattice.safetensors"
+    save_model(model, path, card={"pairing": "audio-in-audio", "spectrogram": "block"})
+    return Stego.load(path)
+
+
+def test_a_lattice_model_on_block_grids_writes_whole_frames_at_the_senders_gain(tmp_path, files, rng):
+    from exypno.evaluate.audio import snr
+    from exypno.media.audio import level_gain, read_audio
+
+    model = lattice_model(tmp_path)
+    stego, _ = hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "s.wav")
+    cover = read_audio(files["cover.wav"])
+    assert len(cover) == 48000 and len(stego) == 95 * 510  # whole frames of 510 samples: 30 ms more
+    assert snr(cover, stego[: len(cover)]) > 30 and not np.abs(stego[len(cover):]).max() > 0.01
+    assert level_gain(stego, exact=True) == level_gain(np.pad(cover, (0, 450)), exact=True)  # the receiver's gain
+    revealed = reveal_audio(model, tmp_path / "s.wav", tmp_path / "r.wav")
+    assert len(revealed) == len(stego)
+    short = write_sound(tmp_path / "short.wav", sound(rng, 0.02))  # 320 samples: one frame, padded
+    assert len(hide_audio(model, short, short, tmp_path / "short_stego.wav")[0]) == 510
+    sf.write(str(tmp_path / "tiny.wav"), np.zeros(100, np.float32), SAMPLE_RATE, subtype="PCM_16")
+    with pytest.raises(ExypnoError, match="too short to carry anything"):
+        reveal_audio(model, tmp_path / "tiny.wav", tmp_path / "never.wav")
+    assert not (tmp_path / "never.wav").exists()
+
+
+def test_training_and_modem_pretraining_on_block_grids_with_a_lattice(tmp_path, rng):
+    from exypno.media.audio import SPECTROGRAMS
+    from exypno.train.data import ClipSampler
+    from exypno.train.modem import pretrain
+
+    sounds = tmp_path / "sounds"
+    sounds.mkdir()
+    for i in range(10):
+        write_sound(sounds / f"s{i}.wav", sound(rng, 0.6, ("speech", "music")[i % 2]))
+    cfg = TrainConfig(data=None, audio=str(sounds), out=str(tmp_path / "run"), pairing="audio-in-audio", width=8,
+                      blocks=(1, 1, 1), crop=8, val_crop=8, batch=2, val_pairs=3, val_every=2, steps=2,
+                      val_fraction=0.3, threads=1, spectrogram="block", lattice=(0.04, 0.01))
+    train(cfg, progress=False)
+    card = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert card["spectrogram"] == "block" and card["config"]["lattice"] == [0.04, 0.01]
+    from exypno.train.loop import _load_initial_weights
+
+    with pytest.raises(ExypnoError, match="trained on 'block' audio grids"):  # --init on another grid
+        _load_initial_weights(StegoModel(cfg.net_config()), tmp_path / "run" / "best.safetensors", "complex")
+
+    model = StegoModel(NetConfig(width=8, blocks=(1, 1, 1), cover_channels=2, secret_channels=2, lattice=(0.04,)))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    clips = [(sound(rng, 0.6) * 32768).astype(np.int16) for _ in range(3)]
+    spec = SPECTROGRAMS["block"]
+    figures = pretrain(model, ClipSampler(clips, spec.samples(8)), spec, steps=3, minutes=1, batch=2, log=lambda _: None)
+    assert figures["step"] == 3 and {"cover_snr", "symbol_snr"} <= set(figures)
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(".modulator." in k or ".demodulator." in k for k in changed)  # only the modem learns

@@ -74,3 +74,31 @@ def test_gradients_reach_all_three_nets():
     loss.backward()
     for net in (model.compressor, model.encoder, model.decoder):
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+
+
+def test_lattice_features_are_periodic_and_cost_nothing_when_absent():
+    from exypno.nets.models import LatticeFeatures
+
+    f = LatticeFeatures((0.04, 0.01))
+    x = torch.randn(2, 3, 4, 5)
+    assert f.channels(3) == 15 and f(x).shape == (2, 15, 4, 5)
+    shifted = f(x + 0.04)
+    assert torch.allclose(shifted[:, 3:], f(x)[:, 3:], atol=1e-4)  # the fine part sees x modulo each period
+    assert torch.equal(LatticeFeatures(())(x), x)
+    plain = StegoModel(NetConfig())
+    assert count_parameters(plain) == 858_704  # the shipped default's architecture is untouched
+    assert not any("modulator" in k or "demodulator" in k for k in plain.state_dict())
+
+
+def test_a_lattice_model_keeps_its_periods_in_its_card(tmp_path):
+    from exypno.nets.files import load_model, save_model
+
+    config = NetConfig(cover_channels=2, secret_channels=2, width=8, blocks=(1, 1, 1), lattice=(0.04, 0.02))
+    model = StegoModel(config)
+    save_model(model, tmp_path / "m.safetensors", card={"pairing": "audio-in-audio", "spectrogram": "block"})
+    loaded_model, _ = load_model(tmp_path / "m.safetensors")
+    assert loaded_model.config == config
+    x = torch.randn(1, 2, 16, 8)
+    with torch.no_grad():
+        assert torch.equal(loaded_model.hide(x, x), model.hide(x, x))
+    assert NetConfig.from_dict({"preset": "haar"}).lattice == ()  # cards written before lattices

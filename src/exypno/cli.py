@@ -125,6 +125,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         data=args.data, out=args.out, preset=args.preset, width=args.width,
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
+        lattice=tuple(args.lattice) if args.lattice else None,
         batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta, noise=noise,
         attacks=attacks, steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         workers=args.workers, max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale,
@@ -380,8 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int)
     p.add_argument("--levels", type=int)
     p.add_argument("--blocks", type=int, nargs=3, metavar=("CN", "EN", "DN"))
-    p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed"),
-                   help="audio grid: STFT real and imaginary parts, or the same after |X|^0.3 compression")
+    p.add_argument("--lattice", type=float, nargs="+", metavar="PERIOD",
+                   help="periods of the fine (sin, cos) features EN sees of the cover and DN of the stego, in the "
+                        "network's units: a code on values a near-lossless channel keeps (audio covers)")
+    p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed", "block"),
+                   help="audio grid: STFT real and imaginary parts (Hann, hop 128), the same after |X|^0.3 "
+                        "compression, or 'block': non-overlapping rectangular frames, which any grid inverts to")
     p.add_argument("--crop", type=int, default=64,
                    help="side of the training crops; with audio, STFT frames (images are cut to 256 rows by CROP)")
     p.add_argument("--val-crop", type=int, help="the same for validation (default 128)")

@@ -115,23 +115,28 @@ class Spectrogram:
     representation: str = "compressed"
     power: float = 0.3
     scale: float = 1.0
+    window: str = "hann"  # "rect": with hop == n_fft, frames that neither overlap nor taper (see SPECTROGRAMS)
+    center: bool = True
 
     @property
     def bins(self) -> int:
         return self.n_fft // 2 + 1
 
     def frames(self, samples: int) -> int:
-        return samples // self.hop + 1
+        return samples // self.hop + (1 if self.center else 0)
 
     def samples(self, frames: int) -> int:
-        return (frames - 1) * self.hop
+        return (frames - (1 if self.center else 0)) * self.hop
 
     def _window(self, device) -> torch.Tensor:
+        if self.window == "rect":
+            return torch.ones(self.n_fft, device=device)
         return torch.hann_window(self.n_fft, device=device)
 
     def to_tensor(self, wave: torch.Tensor) -> torch.Tensor:
         """(B, N) waveform -> (B, 2, bins, frames)."""
-        spec = torch.stft(wave, self.n_fft, self.hop, window=self._window(wave.device), return_complex=True)
+        spec = torch.stft(wave, self.n_fft, self.hop, window=self._window(wave.device), center=self.center,
+                          return_complex=True)
         if self.representation == "compressed":
             mag = spec.abs().clamp_min(1e-8)
             spec = spec / mag * mag.pow(self.power)
@@ -140,12 +145,16 @@ class Spectrogram:
         return torch.stack([spec.real, spec.imag], dim=1) * self.scale
 
     def to_wave(self, tensor: torch.Tensor, length: int) -> torch.Tensor:
-        """(B, 2, bins, frames) -> (B, length) waveform."""
+        """(B, 2, bins, frames) -> (B, length) waveform. Without centring the frames end at
+        ``samples(frames)``; what lies after them is zeros here (``hide_audio`` keeps the cover's tail)."""
         spec = torch.complex(tensor[:, 0], tensor[:, 1]) / self.scale
         if self.representation == "compressed":
             mag = spec.abs().clamp_min(1e-8)
             spec = spec / mag * mag.pow(1 / self.power)
-        return torch.istft(spec, self.n_fft, self.hop, window=self._window(tensor.device), length=length)
+        body = length if self.center else min(length, self.samples(tensor.shape[-1]))
+        wave = torch.istft(spec, self.n_fft, self.hop, window=self._window(tensor.device), center=self.center,
+                           length=body)
+        return wave if body == length else torch.nn.functional.pad(wave, (0, length - body))
 
     def pcm16_channel(self, tensor: torch.Tensor, length: int) -> torch.Tensor:
         """What the receiver's STFT of a 16-bit WAV of this spectrogram is (differentiable)."""
@@ -157,19 +166,31 @@ SPECTROGRAMS = {
     # music at -32..-16 dBFS RMS to a standard deviation near 0.3, close to that of photos in [0, 1]
     "complex": Spectrogram(representation="complex", scale=0.5),
     "compressed": Spectrogram(representation="compressed", scale=1.0),
+    # "block": frames of 510 samples side by side, untapered: 256 complex bins per 510 real samples, so
+    # every grid is the spectrum of some waveform and survives the inversion (the Hann grids at hop 128 are
+    # 4 times redundant: a random change of one keeps a quarter of its energy through ISTFT -> STFT). Sound
+    # covers need that: what EN writes is what DN reads, to the 16-bit rounding (tests/test_audio_media.py).
+    "block": Spectrogram(hop=510, window="rect", center=False, representation="complex", scale=0.3),
 }
 
 
 LEVEL_DB = -24.0  # RMS (dBFS) a sound cover is brought to before the networks see it (and trained at, +-3 dB)
 
 
-def level_gain(wave: np.ndarray) -> float:
+def level_gain(wave: np.ndarray, exact: bool = False) -> float:
     """The gain that brings ``wave`` to ``LEVEL_DB``. Sender and receiver compute it alike, on the cover and on
     the stego: at 30 dB SNR and more their levels differ by under 0.3%, so the receiver's networks see the
     stego at the level the sender's saw it, whatever the level of the file (the residual then scales with the
-    cover, and loud covers do not drown it)."""
+    cover, and loud covers do not drown it).
+
+    ``exact``: the gain rounded to a power of two, for models whose code sits on a fine lattice of values
+    (``NetConfig.lattice``), where a 0.3% error in scale moves every loud value by several periods. A power of
+    two is the same on both sides unless the level lies at the very edge between two; ``hide_audio`` checks
+    that the stego's gain is the cover's. The networks then see levels within 3 dB of ``LEVEL_DB``, the
+    range they were trained on."""
     rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64)))) if len(wave) else 0.0
-    return float(np.clip(10 ** (LEVEL_DB / 20) / max(rms, 1e-9), 0.01, 100.0))
+    gain = float(np.clip(10 ** (LEVEL_DB / 20) / max(rms, 1e-9), 0.01, 100.0))
+    return float(2.0 ** round(np.log2(gain))) if exact else gain
 
 
 def segments(x: np.ndarray, length: int) -> list[np.ndarray]:

@@ -20,6 +20,7 @@ Presets:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -40,10 +41,12 @@ class NetConfig:
     width: int = 64  # haar: channels of the trunk
     levels: int = 2  # haar: Haar levels (the input size must be a multiple of 2**levels)
     blocks: tuple[int, int, int] = field(default=(2, 4, 4))  # haar: residual blocks in CN, EN, DN
+    lattice: tuple[float, ...] = ()  # periods of the fine features EN sees of the cover and DN of the stego
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["blocks"] = list(self.blocks)
+        d["lattice"] = list(self.lattice)
         return d
 
     @classmethod
@@ -51,7 +54,37 @@ class NetConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if "blocks" in known:
             known["blocks"] = tuple(int(b) for b in known["blocks"])
+        if "lattice" in known:
+            known["lattice"] = tuple(float(p) for p in known["lattice"])
         return cls(**known)
+
+
+class LatticeFeatures(nn.Module):
+    """x -> x with sin and cos of 2 pi x / period for every period, channel by channel.
+
+    Why: a cover whose values have no local structure (the real and imaginary parts of an audio spectrum,
+    whose phases are random) gives a decoder nothing to tell a small residual from the cover by. What a
+    channel that barely adds noise (16-bit PCM) does keep is the fine position of each value: the encoder
+    can move a value to a chosen place on a lattice of period p, and the decoder can read it back, if both
+    see x modulo p. A network of ReLUs cannot compute a modulo over a wide range; these features hand it
+    one, smoothly. The periods are fixed, the code on them is learnt.
+    """
+
+    def __init__(self, periods: tuple[float, ...]):
+        super().__init__()
+        self.register_buffer("omega", 2 * math.pi / torch.tensor(periods or (1.0,), dtype=torch.float32),
+                             persistent=False)
+        self.count = len(periods)
+
+    def channels(self, c: int) -> int:
+        return c * (1 + 2 * self.count)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.count:
+            return x
+        phase = x.unsqueeze(2) * self.omega.view(1, 1, -1, 1, 1)  # (B, C, K, H, W)
+        waves = torch.cat([phase.sin(), phase.cos()], dim=2).flatten(1, 2)
+        return torch.cat([x, waves], dim=1)
 
 
 # --- preset "paper" --------------------------------------------------------------------------------
@@ -116,47 +149,112 @@ class CompressorNet(nn.Module):
             self.net = _HaarTrunk(c, c, config.width, config.blocks[0], config.levels)
 
         self.offset = 0.0 if config.preset == "paper" else 0.5  # the haar trunk works on centred values
+        self.direct = _direct(config)
+        if self.direct:  # the secret itself, plus what the trunk learns to add (see _direct)
+            _quiet_head(self.net)
 
     def forward(self, secret: torch.Tensor) -> torch.Tensor:
-        return self.net(secret) + self.offset
+        return secret + self.net(secret) if self.direct else self.net(secret) + self.offset
+
+
+def _direct(config: NetConfig) -> bool:
+    """Whether a lattice model has a direct path: secret -> plan -> modem -> symbols -> secret.
+
+    Why: with a pretrained modem (train/modem.py) but trunks that start at random, the secret of audio in
+    audio stayed at 0.0 dB for 400 steps: the random plan (std 0.19) sat far under the modem's unit symbols,
+    and no trunk knew what to send. Where the secret has as many channels as the cover, the secret tensor
+    itself can be the plan: the model then starts at what the modem carries, and the trunks (their heads
+    start near zero) learn corrections to it, as EN learns a residual on the cover.
+    """
+    return bool(config.lattice) and config.preset != "paper" and config.secret_channels == config.cover_channels
+
+
+def _quiet_head(trunk: nn.Module) -> None:
+    nn.init.normal_(trunk.head.weight, std=1e-3)
+    nn.init.zeros_(trunk.head.bias)
+
+
+class _Pointwise(nn.Sequential):
+    """A small MLP applied to every position alone (1x1 convolutions): the lattice modem's two ends."""
+
+    def __init__(self, cin: int, cout: int, hidden: int = 64):
+        super().__init__(nn.Conv2d(cin, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
+                         nn.Conv2d(hidden, cout, 1))
 
 
 class EncoderNet(nn.Module):
-    """EN: concat(cover, secret tensor) -> stego (float; quantising to 8 bits is the channel's job)."""
+    """EN: concat(cover, secret tensor) -> stego (float; quantising to 8 bits is the channel's job).
+
+    With a lattice (``NetConfig.lattice``) the trunk plans, from the cover and the secret tensor, what each
+    value should carry, and a pointwise modulator turns that plan and the value's own fine features into
+    its small residual: the code lives on single values, which is what the lattice features describe.
+    """
 
     def __init__(self, config: NetConfig):
         super().__init__()
         self.residual = config.preset != "paper"
-        cin = config.cover_channels + config.secret_channels
+        self.features = LatticeFeatures(config.lattice)
+        c = config.cover_channels
+        cin = self.features.channels(c) + config.secret_channels
+        plan = c
         if config.preset == "paper":
-            self.net = _PaperNet(cin, config.cover_channels)
+            self.net = _PaperNet(cin, plan)
         else:
-            self.net = _HaarTrunk(cin, config.cover_channels, config.width, config.blocks[1], config.levels)
+            self.net = _HaarTrunk(cin, plan, config.width, config.blocks[1], config.levels)
+        self.modulator = _Pointwise(self.features.channels(c) + plan, c) if config.lattice else None
+        last = self.modulator[-1] if self.modulator is not None else getattr(self.net, "head", None)
+        if self.residual and last is not None:
             # Start as the identity on the cover: a tiny residual, so early training does not wreck it.
-            nn.init.normal_(self.net.head.weight, std=1e-3)
-            nn.init.zeros_(self.net.head.bias)
+            nn.init.normal_(last.weight, std=1e-3)
+            nn.init.zeros_(last.bias)
+        self.direct = _direct(config)
+        if self.direct:  # the plan starts as the secret tensor, scaled to the modem's unit symbols
+            self.carry = nn.Parameter(torch.full((1, c, 1, 1), 3.0))
+            _quiet_head(self.net)
 
     def forward(self, cover: torch.Tensor, secret_tensor: torch.Tensor) -> torch.Tensor:
-        out = self.net(torch.cat([cover, secret_tensor], dim=1))
+        fine = self.features(cover)
+        out = self.net(torch.cat([fine, secret_tensor], dim=1))
+        if self.direct:
+            out = out + self.carry * secret_tensor
+        if self.modulator is not None:
+            out = self.modulator(torch.cat([fine, out], dim=1))
         return cover + out if self.residual else out
 
 
 class DecoderNet(nn.Module):
-    """DN: stego -> revealed secret. The only part the receiver holds."""
+    """DN: stego -> revealed secret. The only part the receiver holds.
+
+    With a lattice, a pointwise demodulator reads each value's fine features first, and the trunk decodes
+    the secret from what it read."""
+
+    SYMBOLS = 16  # channels the demodulator hands the trunk
 
     def __init__(self, config: NetConfig):
         super().__init__()
+        self.features = LatticeFeatures(config.lattice)
+        cin = self.features.channels(config.cover_channels)
+        self.demodulator = _Pointwise(cin, self.SYMBOLS) if config.lattice else None
+        if config.lattice:
+            cin = self.SYMBOLS
         if config.preset == "paper":
-            self.net = _PaperNet(config.cover_channels, config.secret_channels)
+            self.net = _PaperNet(cin, config.secret_channels)
         else:
-            self.net = _HaarTrunk(
-                config.cover_channels, config.secret_channels, config.width, config.blocks[2], config.levels
-            )
+            self.net = _HaarTrunk(cin, config.secret_channels, config.width, config.blocks[2], config.levels)
 
         self.offset = 0.0 if config.preset == "paper" else 0.5
+        self.direct = _direct(config)
+        if self.direct:  # the secret starts as the symbols read, scaled back (see EncoderNet.carry)
+            self.read = nn.Parameter(torch.full((1, config.secret_channels, 1, 1), 1 / 3.0))
+            _quiet_head(self.net)
 
     def forward(self, stego: torch.Tensor) -> torch.Tensor:
-        return self.net(stego) + self.offset
+        x = self.features(stego)
+        if self.demodulator is not None:
+            x = self.demodulator(x)
+        if self.direct:
+            return self.net(x) + self.read * x[:, : self.read.shape[1]]
+        return self.net(x) + self.offset
 
 
 class StegoModel(nn.Module):

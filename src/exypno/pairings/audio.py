@@ -49,8 +49,8 @@ def _ready(stego_model, pairing: str, lacking: str, action: str):
     return _spectrogram(stego_model.card), stego_model.model
 
 
-def seconds(frames: int) -> float:
-    return audio.Spectrogram().samples(frames) / RATE
+def seconds(frames: int, spec: audio.Spectrogram | None = None) -> float:
+    return (spec or audio.Spectrogram()).samples(frames) / RATE
 
 
 def image_frames(width: int, height: int) -> int:
@@ -58,8 +58,8 @@ def image_frames(width: int, height: int) -> int:
     return max(1, round(width * ROWS / height))
 
 
-def image_seconds(width: int, height: int) -> float:
-    return seconds(image_frames(width, height))
+def image_seconds(width: int, height: int, spec: audio.Spectrogram | None = None) -> float:
+    return seconds(image_frames(width, height), spec)
 
 
 def image_capacity_frames(height: int, width: int) -> int:
@@ -147,14 +147,15 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
 
     cover_wave = audio.read_audio(Path(cover))
     audio.check_wav_output(output, force)
-    gain = audio.level_gain(cover_wave)
-    cover_grid = spec.to_tensor(torch.from_numpy(cover_wave * gain)[None])
-    frames = cover_grid.shape[-1]
     if pairing == "audio-in-audio":
         wave = audio.read_audio(Path(secret))
         if len(wave) > len(cover_wave):
             raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; the cover carries at most "
                               f"{len(cover_wave) / RATE:.2f} s")
+    if not spec.center:  # block grids hold whole frames: the stego runs to the end of the last (< 32 ms more)
+        cover_wave = np.pad(cover_wave, (0, (-len(cover_wave)) % spec.hop))
+    frames = spec.frames(len(cover_wave))
+    if pairing == "audio-in-audio":
         padded = np.zeros(len(cover_wave), np.float32)
         padded[: len(wave)] = wave
         secret_t = spec.to_tensor(torch.from_numpy(padded)[None])
@@ -163,15 +164,32 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         sh, sw = img.shape[:2]
         need = image_frames(sw, sh)
         if need > frames:
-            raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh):.2f} s of cover; "
+            raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh, spec):.2f} s of cover; "
                               f"this cover is {len(cover_wave) / RATE:.2f} s")
         secret_t = _to_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
-        notes.append(f"the image needs {need} frames ({image_seconds(sw, sh):.2f} s) and is stretched over "
+        notes.append(f"the image needs {need} frames ({image_seconds(sw, sh, spec):.2f} s) and is stretched over "
                      f"the cover's {frames} ({frames / need:.1f} times); reveal it with --size {sw}x{sh}")
-    stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
-    wave = spec.to_wave(stego, len(cover_wave))[0].numpy() / gain
+    exact = bool(model.config.lattice)
+    gain = audio.level_gain(cover_wave, exact)
+    wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain)
+    if exact:  # the receiver must bring the stego to the very gain the sender used (see level_gain)
+        heard = audio.level_gain(audio.pcm16_values(wave), exact)
+        if heard != gain:
+            gain = heard  # the level sits on the edge between two gains: hide at the one the stego will show
+            wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain)
+            if audio.level_gain(audio.pcm16_values(wave), exact) != gain:
+                raise ExypnoError(f"{cover}: its level lies on the edge between two of the model's gains; "
+                                  "change its volume by 1% and hide again")
     audio.write_wav16(output, wave, RATE, force)
     return audio.pcm16_values(wave), notes
+
+
+def _stego_wave(stego_model, spec, cover_wave: np.ndarray, secret_t: torch.Tensor, gain: float) -> np.ndarray:
+    """The stego waveform of a sound cover (float): the networks see the cover at ``gain``."""
+    model = stego_model.model
+    cover_grid = spec.to_tensor(torch.from_numpy(cover_wave * gain)[None])
+    stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
+    return spec.to_wave(stego, len(cover_wave))[0].numpy() / gain
 
 
 def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -196,7 +214,9 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         audio.check_wav_output(output, force)
     else:
         check_output(output, force)
-    normalized = wave * audio.level_gain(wave)  # as the sender saw the cover
+    if spec.frames(len(wave)) < 1:
+        raise ExypnoError(f"{stego}: {len(wave) / RATE * 1000:.0f} ms of sound, too short to carry anything")
+    normalized = wave * audio.level_gain(wave, bool(model.config.lattice))  # as the sender saw the cover
     grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(normalized)[None])],
                 model.config.secret_channels)
     if pairing == "audio-in-audio":

@@ -36,9 +36,10 @@ from ..nets.files import save_model
 from ..nets.layers import GaussianNoise
 from ..nets.noise import NoiseChannel, jpeg_roundtrip
 from . import distributed
+from .memory import keep_freed_memory
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
 from .data import ClipSampler, CropSampler, batch_stream, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
-from ..media.audio import LEVEL_DB
+from ..media.audio import LEVEL_DB, SPECTROGRAMS
 from .domains import PAIRINGS, SPECTROGRAM, pairing_domains
 
 
@@ -50,6 +51,7 @@ class TrainConfig:
     width: int | None = None  # overrides of the preset (haar only)
     blocks: tuple[int, int, int] | None = None
     levels: int | None = None
+    lattice: tuple[float, ...] | None = None
     crop: int = 64
     batch: int = 12
     lr: float = 1e-3
@@ -97,7 +99,8 @@ class TrainConfig:
 
             return NetConfig.from_dict(read_card(Path(self.init))["config"])
         base = PRESETS[self.preset]
-        overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels))
+        overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels),
+                                                      ("lattice", self.lattice))
                      if v is not None}
         cover, secret = self.domains()
         overrides.update(cover_channels=cover.channels, secret_channels=secret.channels)
@@ -204,9 +207,10 @@ def _data(cfg: TrainConfig, main: bool):
         val_clips = [load_pcm16(f) for f in val_files] if main else []
         # Secrets come at any level; a sound cover at LEVEL_DB +-3 dB, where hide and reveal bring it first.
         for key, levels in (("audio", tuple(cfg.secret_level)), ("audio-cover", (LEVEL_DB - 3, LEVEL_DB + 3))):
-            samplers[key] = ClipSampler(clips, SPECTROGRAM.samples(frames), levels)
+            spec = SPECTROGRAMS[cfg.spectrogram]  # its hop says how many samples a crop of frames is
+            samplers[key] = ClipSampler(clips, spec.samples(frames), levels)
             if main:
-                val_samplers[key] = ClipSampler(val_clips, SPECTROGRAM.samples(cfg.val_crop), levels)
+                val_samplers[key] = ClipSampler(val_clips, spec.samples(cfg.val_crop), levels)
     cover_key = "audio-cover" if cover_kind == "audio" else cover_kind
 
     if cfg.pairing == "image-in-image":
@@ -269,12 +273,15 @@ def hardware(device: torch.device) -> str:
     return f"{os.cpu_count()}-core {platform.machine()} CPU, PyTorch {torch.__version__}"
 
 
-def _load_initial_weights(model: StegoModel, path: Path) -> None:
+def _load_initial_weights(model: StegoModel, path: Path, spectrogram: str | None = None) -> None:
     from ..nets.files import load_model
 
-    start, _ = load_model(path)
+    start, card = load_model(path)
     if start.config != model.config or getattr(start, "part", "full") != "full":
         raise ExypnoError(f"{path}: its architecture ({start.config}) is not this run's ({model.config})")
+    if spectrogram and card.get("spectrogram", spectrogram) != spectrogram:
+        raise ExypnoError(f"{path}: it was trained on {card['spectrogram']!r} audio grids, this run uses "
+                          f"{spectrogram!r} (--spectrogram)")
     model.load_state_dict(start.state_dict())
 
 
@@ -296,13 +303,15 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
         keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
                 "threads": cfg.threads, "workers": cfg.workers}
-        if saved.get("blocks") is not None:
-            saved["blocks"] = tuple(saved["blocks"])
+        for key in ("blocks", "lattice"):
+            if saved.get(key) is not None:
+                saved[key] = tuple(saved[key])
         cfg = TrainConfig(**{**saved, **keep})
     if ctx.main:
         out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    keep_freed_memory()
 
     domains = cfg.domains()
     cover_domain, secret_domain = domains
@@ -317,7 +326,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
     model = StegoModel(cfg.net_config()).to(ctx.device)
     if cfg.init and not resume:
-        _load_initial_weights(model, Path(cfg.init))
+        _load_initial_weights(model, Path(cfg.init),
+                              cfg.spectrogram if "audio" in PAIRINGS[cfg.pairing] else None)
     if ctx.rank:
         torch.manual_seed(cfg.seed + 1000 * ctx.rank)  # but each rank its own noise
     rng = np.random.default_rng(cfg.seed + ctx.rank)  # and its own crops
