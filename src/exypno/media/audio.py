@@ -146,7 +146,7 @@ class Spectrogram:
 
     def to_wave(self, tensor: torch.Tensor, length: int) -> torch.Tensor:
         """(B, 2, bins, frames) -> (B, length) waveform. Without centring the frames end at
-        ``samples(frames)``; what lies after them is zeros here (``hide_audio`` keeps the cover's tail)."""
+        ``samples(frames)`` and what lies after them is zeros (``hide_audio`` pads a cover to whole frames)."""
         spec = torch.complex(tensor[:, 0], tensor[:, 1]) / self.scale
         if self.representation == "compressed":
             mag = spec.abs().clamp_min(1e-8)

@@ -100,8 +100,7 @@ class TrainConfig:
             return NetConfig.from_dict(read_card(Path(self.init))["config"])
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels),
-                                                      ("lattice", self.lattice))
-                     if v is not None}
+                                       ("lattice", self.lattice)) if v is not None}
         cover, secret = self.domains()
         overrides.update(cover_channels=cover.channels, secret_channels=secret.channels)
         return type(base)(**{**asdict(base), **overrides})
@@ -205,9 +204,9 @@ def _data(cfg: TrainConfig, main: bool):
             raise ExypnoError(f"{cfg.audio}: need at least two training and two validation sounds")
         clips = [load_pcm16(f) for f in train_files]
         val_clips = [load_pcm16(f) for f in val_files] if main else []
+        spec = SPECTROGRAMS[cfg.spectrogram]  # its hop says how many samples a crop of frames is
         # Secrets come at any level; a sound cover at LEVEL_DB +-3 dB, where hide and reveal bring it first.
         for key, levels in (("audio", tuple(cfg.secret_level)), ("audio-cover", (LEVEL_DB - 3, LEVEL_DB + 3))):
-            spec = SPECTROGRAMS[cfg.spectrogram]  # its hop says how many samples a crop of frames is
             samplers[key] = ClipSampler(clips, spec.samples(frames), levels)
             if main:
                 val_samplers[key] = ClipSampler(val_clips, spec.samples(cfg.val_crop), levels)

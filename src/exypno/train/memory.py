@@ -18,13 +18,9 @@ MMAP_THRESHOLD_MAX = 32 * 1024 * 1024  # glibc's ceiling on 64-bit systems
 
 def keep_freed_memory() -> bool:
     """Ask glibc to keep freed blocks up to 32 MiB; False where there is no glibc (macOS, musl)."""
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = libc.mallopt if libc is not None else None
-    except (OSError, AttributeError):
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
         return False
-    if mallopt is None:
-        return False
-    ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) == 1
-    return bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1 and ok)
+    kept = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) == 1
+    return mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1 and kept

@@ -30,8 +30,8 @@ from ..errors import ExypnoError
 from ..nets.files import read_card, save_model
 from ..nets.models import DecoderNet
 from .data import ClipSampler, load_pcm16, split_sounds
-from .domains import PAIRINGS
-from .loop import hardware
+from .domains import PAIRINGS, pairing_domains
+from .loop import TrainConfig, hardware
 from .memory import keep_freed_memory
 
 
@@ -40,7 +40,7 @@ def symbol_channels(config: NetConfig) -> int:
     return config.cover_channels
 
 
-def pretrain(model: StegoModel, covers: ClipSampler, spec, *, steps: int, minutes: float, batch: int = 8,
+def pretrain(model: StegoModel, covers: ClipSampler, spec, *, steps: int, minutes: float, batch: int = 6,
              lr: float = 1e-3, cover_db: float = 31.0, seed: int = 0, log=print) -> dict:
     """Train ``model``'s modulator and demodulator to carry unit-variance random symbols; return the last figures."""
     enc, dec = model.encoder, model.decoder
@@ -95,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     keep_freed_memory()
     spec = SPECTROGRAMS[args.spectrogram]
-    train_files, _ = split_sounds(Path(args.audio), 0.08)  # the split exypno train uses
+    train_files, _ = split_sounds(Path(args.audio), TrainConfig.val_fraction)  # the split exypno train uses
     covers = ClipSampler([load_pcm16(f) for f in train_files], spec.samples(args.crop), (LEVEL_DB - 3, LEVEL_DB + 3))
-    secret_channels = 2 if PAIRINGS[args.pairing][1] == "audio" else 3
+    cover, secret = pairing_domains(args.pairing, spectrogram=args.spectrogram)
     torch.manual_seed(args.seed)
-    config = NetConfig(cover_channels=2, secret_channels=secret_channels, lattice=tuple(args.lattice))
+    config = NetConfig(cover_channels=cover.channels, secret_channels=secret.channels, lattice=tuple(args.lattice))
     model = StegoModel(config)
     assert DecoderNet.SYMBOLS >= symbol_channels(config)
     earlier = []
