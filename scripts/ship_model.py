@@ -37,7 +37,7 @@ PURPOSES = {
     "audio-in-image": "Hide a sound in an RGB image (each band of 256 rows carries one frame per column); the "
                       "stego is an 8-bit PNG.",
 }
-FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"), ("lattice", "--lattice"),
+FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"), ("lattice", "--lattice"), ("qim", "--qim"),
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("lr_warmup", "--lr-warmup"), ("workers", "--workers"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
          ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("bit_block", "--bit-block"),

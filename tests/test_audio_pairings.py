@@ -233,15 +233,31 @@ def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, 
     assert np.abs(a - b).mean() < 1.0  # 8-bit levels
 
 
-@pytest.mark.skipif(SHIPPED["audio-in-audio"].exists(), reason="an audio-in-audio model is shipped")
-def test_a_pairing_without_a_shipped_model_says_so(tmp_path, files, capsys):
+def test_a_pairing_without_a_shipped_model_says_so(tmp_path, files, capsys, monkeypatch):
+    import exypno.api
     from exypno.cli import main
 
+    monkeypatch.setattr(exypno.api, "WEIGHTS_DIR", tmp_path / "no-weights")  # an install without its weights
     code = main(["hide", "--cover", str(files["cover.wav"]), "--secret", str(files["secret.wav"]),
                  "-o", str(tmp_path / "s.wav")])
     assert code == 2
     assert "no model for audio in audio is shipped yet" in capsys.readouterr().err
     assert not (tmp_path / "s.wav").exists()
+
+
+@pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
+def test_shipped_audio_in_audio_model_carries_a_sound(tmp_path, files):
+    from exypno.evaluate.audio import snr
+    from exypno.media.audio import read_audio
+
+    model = Stego.load("audio-in-audio")
+    stego, _ = hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "stego.wav")
+    cover, secret = read_audio(files["cover.wav"]), read_audio(files["secret.wav"])
+    revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.wav")[: len(secret)]
+    nothing = reveal_audio(model, files["cover.wav"], tmp_path / "nothing.wav")[: len(secret)]
+    # held-out sounds (benchmarks/audio_quality.py): cover 37.5 dB mean, 34.7 worst; secret 30.1, 20.9 worst
+    assert snr(cover, stego[: len(cover)]) > 34 and snr(secret, revealed) > 20
+    assert snr(secret, nothing) < 1  # a sound that holds nothing gives nothing back
 
 
 @pytest.mark.skipif(not SHIPPED["audio-in-image"].exists(), reason="no shipped audio-in-image model")
@@ -293,6 +309,29 @@ def test_a_lattice_model_on_block_grids_writes_whole_frames_at_the_senders_gain(
     assert not (tmp_path / "never.wav").exists()
 
 
+# a quiet cover carries less: the file's 16-bit step grows against it (media/audio.py level_gain)
+@pytest.mark.parametrize("cover_db, least", [(-24, (35, 26)), (-34, (31, 19)), (-44, (28, 14))])
+def test_a_qim_model_carries_a_sound_through_real_wav_files(tmp_path, files, rng, cover_db, least):
+    from exypno.evaluate.audio import snr
+    from exypno.media.audio import read_audio
+
+    torch.manual_seed(0)
+    config = NetConfig(width=8, blocks=(1, 1, 1), cover_channels=2, secret_channels=2, lattice=(1 / 64,), qim=(64.0, 1000.0))
+    save_model(StegoModel(config), tmp_path / "qim.safetensors", card={"pairing": "audio-in-audio", "spectrogram": "block"})
+    model = Stego.load(tmp_path / "qim.safetensors")  # its trunks' heads start at zero: the code alone
+    cover = read_audio(files["cover.wav"])
+    cover *= 10 ** (cover_db / 20) / np.sqrt(np.mean(cover**2))
+    write_sound(tmp_path / "cover.wav", cover)
+    stego, _ = hide_audio(model, tmp_path / "cover.wav", files["secret.wav"], tmp_path / "s.wav")
+    secret = read_audio(files["secret.wav"])
+    revealed = reveal_audio(model, tmp_path / "s.wav", tmp_path / "r.wav")[: len(secret)]
+    cover = read_audio(tmp_path / "cover.wav")
+    # measured: 36.6 / 28.1, 32.8 / 20.8 and 29.6 / 15.4 dB (a full gain gave 34.6 / 9.2 at -44 dBFS)
+    assert snr(cover, stego[: len(cover)]) > least[0] and snr(secret, revealed) > least[1]
+    nothing = reveal_audio(model, tmp_path / "cover.wav", tmp_path / "nothing.wav")[: len(secret)]
+    assert snr(secret, nothing) < 1  # the plain cover holds no secret
+
+
 def test_training_and_modem_pretraining_on_block_grids_with_a_lattice(tmp_path, rng):
     from exypno.media.audio import SPECTROGRAMS
     from exypno.train.data import ClipSampler
@@ -304,8 +343,14 @@ def test_training_and_modem_pretraining_on_block_grids_with_a_lattice(tmp_path, 
         write_sound(sounds / f"s{i}.wav", sound(rng, 0.6, ("speech", "music")[i % 2]))
     cfg = TrainConfig(data=None, audio=str(sounds), out=str(tmp_path / "run"), pairing="audio-in-audio", width=8,
                       blocks=(1, 1, 1), crop=8, val_crop=8, batch=2, val_pairs=3, val_every=2, steps=2,
-                      val_fraction=0.3, threads=1, spectrogram="block", lattice=(0.04, 0.01))
+                      val_fraction=0.3, threads=1, spectrogram="block", lattice=(0.04, 0.01), noise=1 / 255)
+    with pytest.raises(ExypnoError, match="--noise 0"):  # the Gaussian layer would drown the lattice
+        train(cfg, progress=False)
+    cfg.noise = None  # the default: none, for a lattice model
     train(cfg, progress=False)
+    from exypno.train.checkpoint import read_meta
+
+    assert read_meta(tmp_path / "run" / "checkpoint.safetensors")["config"]["noise"] == 0
     card = json.loads((tmp_path / "run" / "best.json").read_text())
     assert card["spectrogram"] == "block" and card["config"]["lattice"] == [0.04, 0.01]
     from exypno.train.loop import _load_initial_weights

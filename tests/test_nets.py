@@ -90,6 +90,40 @@ def test_lattice_features_are_periodic_and_cost_nothing_when_absent():
     assert not any("modulator" in k or "demodulator" in k for k in plain.state_dict())
 
 
+def test_the_lattice_code_moves_each_value_by_at_most_half_a_period_and_reads_back_what_it_wrote():
+    from exypno.nets.lattice import LatticeCode
+
+    code = LatticeCode(1 / 64, span=64.0, mu=1000.0)
+    x = torch.randn(4, 2, 32, 16, dtype=torch.float64) * 3
+    v = torch.randn_like(x) * torch.randn_like(x).exp()  # heavy-tailed, like a sound's spectrum
+    v[0, 0, 0, 0] = 500.0  # beyond the span: clips to it
+    symbols = code.compand(v)
+    assert symbols.abs().max() <= 1 and torch.allclose(code.expand(symbols)[v.abs() < 64], v[v.abs() < 64])
+    assert code.expand(symbols)[0, 0, 0, 0].item() == pytest.approx(64.0)
+    stego = code.write(x, symbols)
+    assert (stego - x).abs().max() <= code.period / 2 + 1e-12
+    assert ((stego - x).std() * 12**0.5 / code.period - 1).abs() < 0.05  # uniform over the period, whatever is sent
+    assert torch.allclose(code.read(stego), symbols, atol=1e-9)
+    noisy = code.read(stego + 3e-5 * torch.randn_like(stego))  # the 16-bit file's noise in grid units
+    assert (noisy - symbols).std() < 5e-3 and (noisy - symbols).abs().max() < 0.05  # no wrap from +1 to -1
+
+
+def test_a_qim_model_starts_as_its_code_and_its_trunks_learn():
+    config = NetConfig(cover_channels=2, secret_channels=2, width=8, blocks=(1, 1, 1), lattice=(1 / 64,), qim=(64.0, 1000.0))
+    model = StegoModel(config)
+    assert not any("modulator" in k or "carry" in k for k in model.state_dict())  # no learnt modem
+    cover, secret = torch.randn(2, 2, 16, 8), torch.randn(2, 2, 16, 8)
+    stego = model.hide(cover, secret)
+    assert (stego - cover).abs().max() <= 1 / 128 + 1e-6
+    assert torch.allclose(model.reveal(stego), secret, rtol=1e-3, atol=1e-3)  # zero heads: the code alone
+    loss = (model.reveal(stego + 1e-4 * torch.randn_like(stego)) - secret).pow(2).mean()
+    loss.backward()
+    for net in (model.compressor, model.encoder, model.decoder):
+        assert net.net.head.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="as many secret channels"):
+        StegoModel(NetConfig(cover_channels=2, secret_channels=3, lattice=(1 / 64,), qim=(64.0, 1000.0)))
+
+
 def test_a_lattice_model_keeps_its_periods_in_its_card(tmp_path):
     from exypno.nets.files import load_model, save_model
 
@@ -102,3 +136,5 @@ def test_a_lattice_model_keeps_its_periods_in_its_card(tmp_path):
     with torch.no_grad():
         assert torch.equal(loaded_model.hide(x, x), model.hide(x, x))
     assert NetConfig.from_dict({"preset": "haar"}).lattice == ()  # cards written before lattices
+    qim = NetConfig(cover_channels=2, secret_channels=2, lattice=(1 / 64,), qim=(64.0, 1000.0))
+    assert NetConfig.from_dict(qim.to_dict()) == qim

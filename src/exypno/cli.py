@@ -105,9 +105,11 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _noise_arg(text: str) -> tuple[float, str]:
+def _noise_arg(text: str | None) -> tuple[float | None, str]:
     """--noise: a number is the paper's always-on Gaussian layer (max std, 8-bit levels); a list of layers
-    ("jpeg:50-95,crop:0.5-1") is drawn one per step on top of 8-bit rounding."""
+    ("jpeg:50-95,crop:0.5-1") is drawn one per step on top of 8-bit rounding. None: the loop's default."""
+    if text is None:
+        return None, ""
     try:
         return float(text) / 255, ""
     except ValueError:
@@ -126,7 +128,9 @@ def cmd_train(args) -> int:
         data=args.data, out=args.out, preset=args.preset, width=args.width,
         blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
         lattice=tuple(args.lattice) if args.lattice else None,
-        batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta, noise=noise,
+        qim=tuple(args.qim) if args.qim else None,
+        batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta,
+        **({"noise": noise} if noise is not None else {}),
         attacks=attacks, steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
         workers=args.workers, max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale,
         bits=args.bits, bit_block=args.bit_block, val_jpeg=args.val_jpeg,
@@ -384,6 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lattice", type=float, nargs="+", metavar="PERIOD",
                    help="periods of the fine (sin, cos) features EN sees of the cover and DN of the stego, in the "
                         "network's units: a code on values a near-lossless channel keeps (audio covers)")
+    p.add_argument("--qim", type=float, nargs=2, metavar=("SPAN", "MU"),
+                   help="with --lattice: a fixed code on its first period (quantisation index modulation) carries "
+                        "the secret's values, mu-law companded over [-SPAN, SPAN]; the trunks learn corrections "
+                        "(audio in audio: --lattice 0.015625 --qim 64 1000)")
     p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed", "block"),
                    help="audio grid: STFT real and imaginary parts (Hann, hop 128), the same after |X|^0.3 "
                         "compression, or 'block': non-overlapping rectangular frames, which any grid inverts to")
@@ -414,8 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "less when --init starts from a model that already hides)")
     p.add_argument("--alpha-rate", type=float, default=0.02,
                    help="with --cover-target: change of log(alpha) per step and per dB off the target")
-    p.add_argument("--noise", default="0.25",
-                   help="a number: max std of the paper's Gaussian noise layer in 8-bit levels (default 0.25); "
+    p.add_argument("--noise",
+                   help="a number: max std of the paper's Gaussian noise layer in 8-bit levels (default 0.25; "
+                        "0 with --lattice, whose code the 16-bit file keeps and such noise would drown); "
                         "or noise layers drawn one per step, e.g. 'gaussian:2,jpeg:50-95,crop:0.5-1,"
                         "cropgrid:0.5-1,resize:0.5-1,dropout:0.3,identity'")
     p.add_argument("--steps", type=int, default=10000)

@@ -20,7 +20,6 @@ Presets:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import BaseNetwork
+from .lattice import LatticeCode, LatticeFeatures
 from .layers import ResidualBlock, haar, inverse_haar
 
 
@@ -42,11 +42,14 @@ class NetConfig:
     levels: int = 2  # haar: Haar levels (the input size must be a multiple of 2**levels)
     blocks: tuple[int, int, int] = field(default=(2, 4, 4))  # haar: residual blocks in CN, EN, DN
     lattice: tuple[float, ...] = ()  # periods of the fine features EN sees of the cover and DN of the stego
+    # (span, mu): the modem is the fixed code LatticeCode on the first period, not a learnt one (lattice.py)
+    qim: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["blocks"] = list(self.blocks)
         d["lattice"] = list(self.lattice)
+        d["qim"] = list(self.qim)
         return d
 
     @classmethod
@@ -54,37 +57,10 @@ class NetConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if "blocks" in known:
             known["blocks"] = tuple(int(b) for b in known["blocks"])
-        if "lattice" in known:
-            known["lattice"] = tuple(float(p) for p in known["lattice"])
+        for key in ("lattice", "qim"):
+            if key in known:
+                known[key] = tuple(float(p) for p in known[key])
         return cls(**known)
-
-
-class LatticeFeatures(nn.Module):
-    """x -> x with sin and cos of 2 pi x / period for every period, channel by channel.
-
-    Why: a cover whose values have no local structure (the real and imaginary parts of an audio spectrum,
-    whose phases are random) gives a decoder nothing to tell a small residual from the cover by. What a
-    channel that barely adds noise (16-bit PCM) does keep is the fine position of each value: the encoder
-    can move a value to a chosen place on a lattice of period p, and the decoder can read it back, if both
-    see x modulo p. A network of ReLUs cannot compute a modulo over a wide range; these features hand it
-    one, smoothly. The periods are fixed, the code on them is learnt.
-    """
-
-    def __init__(self, periods: tuple[float, ...]):
-        super().__init__()
-        self.register_buffer("omega", 2 * math.pi / torch.tensor(periods or (1.0,), dtype=torch.float32),
-                             persistent=False)
-        self.count = len(periods)
-
-    def channels(self, c: int) -> int:
-        return c * (1 + 2 * self.count)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.count:
-            return x
-        phase = x.unsqueeze(2) * self.omega.view(1, 1, -1, 1, 1)  # (B, C, K, H, W)
-        waves = torch.cat([phase.sin(), phase.cos()], dim=2).flatten(1, 2)
-        return torch.cat([x, waves], dim=1)
 
 
 # --- preset "paper" --------------------------------------------------------------------------------
@@ -150,10 +126,14 @@ class CompressorNet(nn.Module):
 
         self.offset = 0.0 if config.preset == "paper" else 0.5  # the haar trunk works on centred values
         self.direct = _direct(config)
+        self.code = _code(config)
         if self.direct:  # the secret itself, plus what the trunk learns to add (see _direct)
-            _quiet_head(self.net)
+            _quiet_head(self.net, 0.0 if self.code is not None else 1e-3)
 
     def forward(self, secret: torch.Tensor) -> torch.Tensor:
+        if self.code is not None:  # the secret's symbols, plus what the trunk learns to add
+            symbols = self.code.compand(secret)
+            return symbols + self.net(symbols)
         return secret + self.net(secret) if self.direct else self.net(secret) + self.offset
 
 
@@ -169,8 +149,21 @@ def _direct(config: NetConfig) -> bool:
     return bool(config.lattice) and config.preset != "paper" and config.secret_channels == config.cover_channels
 
 
-def _quiet_head(trunk: nn.Module) -> None:
-    nn.init.normal_(trunk.head.weight, std=1e-3)
+def _code(config: NetConfig) -> LatticeCode | None:
+    """The fixed lattice code of a ``qim`` model (a direct path: the secret's values, companded, are the
+    symbols; each trunk learns a correction to them, starting at none)."""
+    if not config.qim:
+        return None
+    if not _direct(config) or len(config.qim) != 2:
+        raise ValueError("qim needs a lattice, the haar preset, as many secret channels as cover channels "
+                         "and two numbers (span, mu)")
+    return LatticeCode(config.lattice[0], *config.qim)
+    # The trunks' heads then start at zero, not merely small: heads of std 1e-3 cost 4 dB of a code that
+    # carries 30 dB (audio in audio, session 10), and a zero head still learns (its gradient is not zero).
+
+
+def _quiet_head(trunk: nn.Module, std: float = 1e-3) -> None:
+    nn.init.normal_(trunk.head.weight, std=std)
     nn.init.zeros_(trunk.head.bias)
 
 
@@ -188,6 +181,8 @@ class EncoderNet(nn.Module):
     With a lattice (``NetConfig.lattice``) the trunk plans, from the cover and the secret tensor, what each
     value should carry, and a pointwise modulator turns that plan and the value's own fine features into
     its small residual: the code lives on single values, which is what the lattice features describe.
+    With a fixed code (``NetConfig.qim``) the secret tensor is already symbols, the trunk learns a
+    correction to them, and ``LatticeCode.write`` moves each cover value to its symbol.
     """
 
     def __init__(self, config: NetConfig):
@@ -201,7 +196,9 @@ class EncoderNet(nn.Module):
             self.net = _PaperNet(cin, plan)
         else:
             self.net = _HaarTrunk(cin, plan, config.width, config.blocks[1], config.levels)
-        self.modulator = _Pointwise(self.features.channels(c) + plan, c) if config.lattice else None
+        self.code = _code(config)
+        learnt_modem = config.lattice and self.code is None
+        self.modulator = _Pointwise(self.features.channels(c) + plan, c) if learnt_modem else None
         last = self.modulator[-1] if self.modulator is not None else getattr(self.net, "head", None)
         if self.residual and last is not None:
             # Start as the identity on the cover: a tiny residual, so early training does not wreck it.
@@ -209,12 +206,15 @@ class EncoderNet(nn.Module):
             nn.init.zeros_(last.bias)
         self.direct = _direct(config)
         if self.direct:  # the plan starts as the secret tensor, scaled to the modem's unit symbols
-            self.carry = nn.Parameter(torch.full((1, c, 1, 1), 3.0))
-            _quiet_head(self.net)
+            _quiet_head(self.net, 0.0 if self.code is not None else 1e-3)
+            if self.code is None:
+                self.carry = nn.Parameter(torch.full((1, c, 1, 1), 3.0))
 
     def forward(self, cover: torch.Tensor, secret_tensor: torch.Tensor) -> torch.Tensor:
         fine = self.features(cover)
         out = self.net(torch.cat([fine, secret_tensor], dim=1))
+        if self.code is not None:  # the secret tensor is already symbols: send them, corrected
+            return self.code.write(cover, secret_tensor + out)
         if self.direct:
             out = out + self.carry * secret_tensor
         if self.modulator is not None:
@@ -226,7 +226,8 @@ class DecoderNet(nn.Module):
     """DN: stego -> revealed secret. The only part the receiver holds.
 
     With a lattice, a pointwise demodulator reads each value's fine features first, and the trunk decodes
-    the secret from what it read."""
+    the secret from what it read. With a fixed code the trunk cleans the symbols ``LatticeCode.read`` finds
+    (a secret's spectrum has structure; the file's noise has none) before they are expanded to values."""
 
     SYMBOLS = 16  # channels the demodulator hands the trunk
 
@@ -234,9 +235,12 @@ class DecoderNet(nn.Module):
         super().__init__()
         self.features = LatticeFeatures(config.lattice)
         cin = self.features.channels(config.cover_channels)
-        self.demodulator = _Pointwise(cin, self.SYMBOLS) if config.lattice else None
-        if config.lattice:
+        self.code = _code(config)
+        self.demodulator = _Pointwise(cin, self.SYMBOLS) if config.lattice and self.code is None else None
+        if self.demodulator is not None:
             cin = self.SYMBOLS
+        elif self.code is not None:
+            cin = config.cover_channels  # the symbols read
         if config.preset == "paper":
             self.net = _PaperNet(cin, config.secret_channels)
         else:
@@ -245,10 +249,14 @@ class DecoderNet(nn.Module):
         self.offset = 0.0 if config.preset == "paper" else 0.5
         self.direct = _direct(config)
         if self.direct:  # the secret starts as the symbols read, scaled back (see EncoderNet.carry)
-            self.read = nn.Parameter(torch.full((1, config.secret_channels, 1, 1), 1 / 3.0))
-            _quiet_head(self.net)
+            _quiet_head(self.net, 0.0 if self.code is not None else 1e-3)
+            if self.code is None:
+                self.read = nn.Parameter(torch.full((1, config.secret_channels, 1, 1), 1 / 3.0))
 
     def forward(self, stego: torch.Tensor) -> torch.Tensor:
+        if self.code is not None:  # read the symbols, let the trunk clean them, expand them to values
+            symbols = self.code.read(stego)
+            return self.code.expand(symbols + self.net(symbols))
         x = self.features(stego)
         if self.demodulator is not None:
             x = self.demodulator(x)

@@ -1,7 +1,8 @@
 """Audio pairings on the image-shaped networks: audio in audio, image in audio, audio in image.
 
 Sound becomes an STFT grid of 256 rows (frequency bins, 16 kHz, hop 128) by one column per frame
-(``media/audio.py``); the model card says which representation its networks saw. The rules:
+(``media/audio.py``); the model card says which representation its networks saw (audio in audio: frames
+of 510 samples side by side, ``block``, whose stego runs to the end of its last frame). The rules:
 
 - **audio in audio**: the secret is as long as the cover at most; a longer one is refused with the
   capacity stated, a shorter one is padded with silence. The stego is a 16 kHz mono 16-bit WAV.
@@ -147,13 +148,13 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
 
     cover_wave = audio.read_audio(Path(cover))
     audio.check_wav_output(output, force)
+    if not spec.center:  # block grids hold whole frames: the stego runs to the end of the last (< 32 ms more)
+        cover_wave = np.pad(cover_wave, (0, (-len(cover_wave)) % spec.hop))
     if pairing == "audio-in-audio":
         wave = audio.read_audio(Path(secret))
         if len(wave) > len(cover_wave):
             raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; the cover carries at most "
                               f"{len(cover_wave) / RATE:.2f} s")
-    if not spec.center:  # block grids hold whole frames: the stego runs to the end of the last (< 32 ms more)
-        cover_wave = np.pad(cover_wave, (0, (-len(cover_wave)) % spec.hop))
     frames = spec.frames(len(cover_wave))
     if pairing == "audio-in-audio":
         padded = np.zeros(len(cover_wave), np.float32)

@@ -52,6 +52,7 @@ class TrainConfig:
     blocks: tuple[int, int, int] | None = None
     levels: int | None = None
     lattice: tuple[float, ...] | None = None
+    qim: tuple[float, float] | None = None  # (span, mu): the fixed lattice code (nets/lattice.py LatticeCode)
     crop: int = 64
     batch: int = 12
     lr: float = 1e-3
@@ -60,7 +61,10 @@ class TrainConfig:
     min_lr: float = 1e-6
     alpha: float = 1.0  # weight of the cover MSE
     beta: float = 0.75  # weight of the secret MSE
-    noise: float = 0.25 / 255  # max std of the always-on Gaussian noise layer (the paper's), in [0, 1] units
+    # max std of the always-on Gaussian noise layer (the paper's), in [0, 1] units; None: 0.25 levels, or none
+    # for lattice models, whose channel is the 16-bit file itself (such noise, 1e-3 in grid units, drowns a
+    # code on periods of 0.016)
+    noise: float | None = None
     attacks: str = ""  # noise layers drawn one per step (nets/noise.py), e.g. "jpeg:50-95,crop:0.5-1"
     steps: int = 10000
     val_every: int = 250
@@ -100,7 +104,7 @@ class TrainConfig:
             return NetConfig.from_dict(read_card(Path(self.init))["config"])
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels),
-                                       ("lattice", self.lattice)) if v is not None}
+                                       ("lattice", self.lattice), ("qim", self.qim)) if v is not None}
         cover, secret = self.domains()
         overrides.update(cover_channels=cover.channels, secret_channels=secret.channels)
         return type(base)(**{**asdict(base), **overrides})
@@ -302,7 +306,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
         keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
                 "threads": cfg.threads, "workers": cfg.workers}
-        for key in ("blocks", "lattice"):
+        for key in ("blocks", "lattice", "qim"):
             if saved.get(key) is not None:
                 saved[key] = tuple(saved[key])
         cfg = TrainConfig(**{**saved, **keep})
@@ -318,6 +322,11 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
+    lattice = cfg.net_config().lattice
+    if cfg.noise is None:
+        cfg.noise = 0.0 if lattice else 0.25 / 255
+    elif lattice and cfg.noise:
+        raise ExypnoError("a lattice model's channel is the 16-bit file itself: train it with --noise 0")
     if cfg.val_jpeg and cover_domain.kind != "image":
         raise ExypnoError("--val-jpeg is for models whose cover is an image")
     draw, validation = _data(cfg, ctx.main)
