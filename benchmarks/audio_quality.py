@@ -37,9 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def pairs_for(pairing: str, sounds: list[Path], photos: list[Path], seconds: float) -> list[tuple[Path, Path]]:
+def pairs_for(pairing: str, sounds: list[Path], photos: list[Path], seconds: float,
+              model: str | None = None) -> list[tuple[Path, Path]]:
     if pairing == "image-in-audio":
-        need = image_seconds(256, 256)
+        from exypno.api import Stego
+        from exypno.media.audio import SPECTROGRAMS
+
+        spec = SPECTROGRAMS[Stego.load(model or pairing).card.get("spectrogram", "complex")]
+        need = image_seconds(256, 256, spec)
         long_enough = [s for s in sounds if len(read_audio(s)) / SAMPLE_RATE >= need]
         return [(s, photos[i % len(photos)]) for i, s in enumerate(long_enough)]
     if pairing == "audio-in-audio":
@@ -75,7 +80,7 @@ def main() -> int:
         else:
             photos = write_heldout(tmp / "photos", 256)
         for pairing in pairings:
-            pairs = pairs_for(pairing, sounds, photos, args.seconds)[: args.limit or None]
+            pairs = pairs_for(pairing, sounds, photos, args.seconds, args.model)[: args.limit or None]
             work = tmp / pairing
             summary = evaluate_audio_pairs(pairs, work, model=args.model, seconds=args.seconds, force=True,
                                            quiet=True)

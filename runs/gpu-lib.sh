@@ -1,4 +1,4 @@
-# Shared by the lent-GPU round scripts (runs/gpu-2.sh, runs/gpu-3.sh): source it after reading MINUTES and
+# Shared by the lent-GPU round scripts (runs/gpu-2.sh): source it after reading MINUTES and
 # OUT_DIR. It sets work (where runs go), py and report, and prints the device.
 set -u
 mkdir -p "$out"

@@ -120,8 +120,25 @@ def test_a_qim_model_starts_as_its_code_and_its_trunks_learn():
     loss.backward()
     for net in (model.compressor, model.encoder, model.decoder):
         assert net.net.head.weight.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match="as many secret channels"):
-        StegoModel(NetConfig(cover_channels=2, secret_channels=3, lattice=(1 / 64,), qim=(64.0, 1000.0)))
+    with pytest.raises(ValueError, match="a secret of as many channels as the cover or a picture"):
+        StegoModel(NetConfig(cover_channels=3, secret_channels=2, lattice=(1 / 64,), qim=(64.0, 1000.0)))
+
+
+def test_a_qim_model_carries_a_picture_on_a_sounds_grid_as_luma_and_half_width_chroma():
+    from exypno.nets.lattice import pack_picture, unpack_picture
+
+    torch.manual_seed(0)
+    flat_rows = torch.rand(2, 3, 16, 1).repeat(1, 1, 1, 9)  # no detail along a row: 4:2:2 loses nothing
+    packed = pack_picture(flat_rows)
+    assert packed.shape == (2, 2, 16, 9) and packed.abs().max() <= 0.5 + 1e-6
+    assert torch.allclose(unpack_picture(packed), flat_rows, atol=1e-5)
+    config = NetConfig(cover_channels=2, secret_channels=3, width=8, blocks=(1, 1, 1), lattice=(1 / 128,), qim=(0.5, 0.0))
+    model = StegoModel(config)
+    cover, picture = torch.randn(2, 2, 16, 8), torch.rand(2, 3, 16, 8)
+    stego = model.hide(cover, picture)
+    assert (stego - cover).abs().max() <= 1 / 256 + 1e-6
+    # the code alone, to float32's rounding of values some 500 periods from zero
+    assert torch.allclose(model.reveal(stego), unpack_picture(pack_picture(picture)), atol=1e-3)
 
 
 def test_a_lattice_model_keeps_its_periods_in_its_card(tmp_path):

@@ -67,13 +67,16 @@ class LatticeCode(nn.Module):
         self._log_mu = math.log1p(self.mu)
 
     def compand(self, v: torch.Tensor) -> torch.Tensor:
-        """Values -> symbols in [-1, 1] (mu-law over [-span, span]; beyond it they clip)."""
+        """Values -> symbols in [-1, 1] (mu-law over [-span, span]; beyond it they clip). mu = 0: linear, for
+        values spread evenly already (a picture's)."""
         u = (v / self.span).clamp(-1.0, 1.0)
-        return torch.sign(u) * torch.log1p(self.mu * u.abs()) / self._log_mu
+        return torch.sign(u) * torch.log1p(self.mu * u.abs()) / self._log_mu if self.mu else u
 
     def expand(self, s: torch.Tensor) -> torch.Tensor:
         """Symbols -> values: the inverse of ``compand`` (symbols clip to [-1, 1])."""
         s = s.clamp(-1.0, 1.0)
+        if not self.mu:
+            return s * self.span
         return torch.sign(s) * torch.expm1(s.abs() * self._log_mu) / self.mu * self.span
 
     def write(self, x: torch.Tensor, symbols: torch.Tensor) -> torch.Tensor:
@@ -84,3 +87,34 @@ class LatticeCode(nn.Module):
     def read(self, y: torch.Tensor) -> torch.Tensor:
         phase = y * (2 * math.pi / self.period)
         return torch.atan2(phase.sin(), phase.cos()) / (self.GUARD * math.pi)
+
+
+# A picture (3 channels) on a sound's grid (2 channels): YCbCr, the luma on one channel and the two chromas,
+# each averaged over a pair of columns, side by side on the other (4:2:2). Full-range BT.601.
+_TO_YCBCR = torch.tensor([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_TO_RGB = torch.linalg.inv(_TO_YCBCR)
+
+
+def pack_picture(rgb: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) RGB in [0, 1] -> (B, 2, H, W) in [-0.5, 0.5]: luma - 0.5, then Cb and Cr of each column
+    pair at its even and odd column."""
+    ycc = torch.einsum("ij,bjhw->bihw", _TO_YCBCR.to(rgb), rgb)
+    w = rgb.shape[-1]
+    chroma = ycc[:, 1:]
+    if w % 2:
+        chroma = torch.cat([chroma, chroma[..., -1:]], dim=-1)
+    pairs = 0.5 * (chroma[..., 0::2] + chroma[..., 1::2])  # (B, 2, H, W / 2): Cb, Cr per column pair
+    side = torch.stack([pairs[:, 0], pairs[:, 1]], dim=-1).flatten(-2)[..., :w]  # Cb, Cr, Cb, Cr, ...
+    return torch.stack([ycc[:, 0] - 0.5, side], dim=1)
+
+
+def unpack_picture(packed: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``pack_picture``, the chromas repeated over their column pair."""
+    w = packed.shape[-1]
+    side = packed[:, 1]
+    if w % 2:
+        side = torch.cat([side, side[..., -2:-1]], dim=-1)  # odd width: the last Cr is the pair before's
+    cb = side[..., 0::2].repeat_interleave(2, dim=-1)[..., :w]
+    cr = side[..., 1::2].repeat_interleave(2, dim=-1)[..., :w]
+    ycc = torch.stack([packed[:, 0] + 0.5, cb, cr], dim=1)
+    return torch.einsum("ij,bjhw->bihw", _TO_RGB.to(packed), ycc)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import BaseNetwork
-from .lattice import LatticeCode, LatticeFeatures
+from .lattice import LatticeCode, LatticeFeatures, pack_picture, unpack_picture
 from .layers import ResidualBlock, haar, inverse_haar
 
 
@@ -119,18 +119,22 @@ class CompressorNet(nn.Module):
     def __init__(self, config: NetConfig):
         super().__init__()
         c = config.secret_channels
+        self.code = _code(config)
+        self.picture = _picture_code(config)
+        out = config.cover_channels if self.picture else c  # a picture's symbols are a sound's grid
         if config.preset == "paper":
-            self.net = _PaperNet(c, c)
+            self.net = _PaperNet(c, out)
         else:
-            self.net = _HaarTrunk(c, c, config.width, config.blocks[0], config.levels)
+            self.net = _HaarTrunk(c, out, config.width, config.blocks[0], config.levels)
 
         self.offset = 0.0 if config.preset == "paper" else 0.5  # the haar trunk works on centred values
         self.direct = _direct(config)
-        self.code = _code(config)
-        if self.direct:  # the secret itself, plus what the trunk learns to add (see _direct)
+        if self.direct or self.code is not None:  # the secret itself, plus what the trunk learns to add
             _quiet_head(self.net, 0.0 if self.code is not None else 1e-3)
 
     def forward(self, secret: torch.Tensor) -> torch.Tensor:
+        if self.picture:  # the picture packed on two channels, plus what the trunk learns to add
+            return self.code.compand(pack_picture(secret)) + self.net(secret)
         if self.code is not None:  # the secret's symbols, plus what the trunk learns to add
             symbols = self.code.compand(secret)
             return symbols + self.net(symbols)
@@ -151,13 +155,20 @@ def _direct(config: NetConfig) -> bool:
 
 def _code(config: NetConfig) -> LatticeCode | None:
     """The fixed lattice code of a ``qim`` model (a direct path: the secret's values, companded, are the
-    symbols; each trunk learns a correction to them, starting at none)."""
+    symbols; each trunk learns a correction to them, starting at none). A picture on a sound's grid is
+    packed on its two channels first (``pack_picture``)."""
     if not config.qim:
         return None
-    if not _direct(config) or len(config.qim) != 2:
-        raise ValueError("qim needs a lattice, the haar preset, as many secret channels as cover channels "
-                         "and two numbers (span, mu)")
+    if not (_direct(config) or _picture_code(config)) or len(config.qim) != 2:
+        raise ValueError("qim needs a lattice, the haar preset, a secret of as many channels as the cover or "
+                         "a picture on a sound's grid, and two numbers (span, mu)")
     return LatticeCode(config.lattice[0], *config.qim)
+
+
+def _picture_code(config: NetConfig) -> bool:
+    """Whether a ``qim`` model carries a picture (3 channels) on a sound's grid (2)."""
+    return (bool(config.qim) and bool(config.lattice) and config.preset != "paper"
+            and (config.cover_channels, config.secret_channels) == (2, 3))
     # The trunks' heads then start at zero, not merely small: heads of std 1e-3 cost 4 dB of a code that
     # carries 30 dB (audio in audio, session 10), and a zero head still learns (its gradient is not zero).
 
@@ -190,13 +201,14 @@ class EncoderNet(nn.Module):
         self.residual = config.preset != "paper"
         self.features = LatticeFeatures(config.lattice)
         c = config.cover_channels
-        cin = self.features.channels(c) + config.secret_channels
+        self.code = _code(config)
+        tensor = c if self.code is not None else config.secret_channels  # a code's secret tensor: symbols
+        cin = self.features.channels(c) + tensor
         plan = c
         if config.preset == "paper":
             self.net = _PaperNet(cin, plan)
         else:
             self.net = _HaarTrunk(cin, plan, config.width, config.blocks[1], config.levels)
-        self.code = _code(config)
         learnt_modem = config.lattice and self.code is None
         self.modulator = _Pointwise(self.features.channels(c) + plan, c) if learnt_modem else None
         last = self.modulator[-1] if self.modulator is not None else getattr(self.net, "head", None)
@@ -205,10 +217,11 @@ class EncoderNet(nn.Module):
             nn.init.normal_(last.weight, std=1e-3)
             nn.init.zeros_(last.bias)
         self.direct = _direct(config)
-        if self.direct:  # the plan starts as the secret tensor, scaled to the modem's unit symbols
-            _quiet_head(self.net, 0.0 if self.code is not None else 1e-3)
-            if self.code is None:
-                self.carry = nn.Parameter(torch.full((1, c, 1, 1), 3.0))
+        if self.code is not None:
+            _quiet_head(self.net, 0.0)
+        elif self.direct:  # the plan starts as the secret tensor, scaled to the modem's unit symbols
+            _quiet_head(self.net)
+            self.carry = nn.Parameter(torch.full((1, c, 1, 1), 3.0))
 
     def forward(self, cover: torch.Tensor, secret_tensor: torch.Tensor) -> torch.Tensor:
         fine = self.features(cover)
@@ -248,12 +261,17 @@ class DecoderNet(nn.Module):
 
         self.offset = 0.0 if config.preset == "paper" else 0.5
         self.direct = _direct(config)
-        if self.direct:  # the secret starts as the symbols read, scaled back (see EncoderNet.carry)
-            _quiet_head(self.net, 0.0 if self.code is not None else 1e-3)
-            if self.code is None:
-                self.read = nn.Parameter(torch.full((1, config.secret_channels, 1, 1), 1 / 3.0))
+        self.picture = _picture_code(config)
+        if self.code is not None:
+            _quiet_head(self.net, 0.0)
+        elif self.direct:  # the secret starts as the symbols read, scaled back (see EncoderNet.carry)
+            _quiet_head(self.net)
+            self.read = nn.Parameter(torch.full((1, config.secret_channels, 1, 1), 1 / 3.0))
 
     def forward(self, stego: torch.Tensor) -> torch.Tensor:
+        if self.picture:  # the picture unpacked from the symbols read, plus the trunk's correction
+            symbols = self.code.read(stego)
+            return unpack_picture(self.code.expand(symbols)) + self.net(symbols)
         if self.code is not None:  # read the symbols, let the trunk clean them, expand them to values
             symbols = self.code.read(stego)
             return self.code.expand(symbols + self.net(symbols))

@@ -1,16 +1,18 @@
 """Audio pairings on the image-shaped networks: audio in audio, image in audio, audio in image.
 
-Sound becomes an STFT grid of 256 rows (frequency bins, 16 kHz, hop 128) by one column per frame
-(``media/audio.py``); the model card says which representation its networks saw (audio in audio: frames
-of 510 samples side by side, ``block``, whose stego runs to the end of its last frame). The rules:
+Sound becomes an STFT grid of 256 rows (frequency bins, 16 kHz) by one column per frame
+(``media/audio.py``); the model card says which grid its networks saw: Hann frames at a hop of 128 samples,
+or ``block`` frames of 510 samples side by side, whose stego runs to the end of its last frame. The rules:
 
 - **audio in audio**: the secret is as long as the cover at most; a longer one is refused with the
   capacity stated, a shorter one is padded with silence. The stego is a 16 kHz mono 16-bit WAV.
-- **image in audio**: the secret image is resized to 256 rows, keeping its aspect, so a W x H image needs
-  ``round(W * 256 / H)`` frames (``image_seconds`` says how many seconds of cover that is). It is then
-  stretched in time over the whole cover, so a longer cover spreads each pixel over more frames and the
-  reveal, shrunk back with ``reveal_audio(..., size=(W, H))``, averages them. Without ``size`` the reveal
-  is the stretched picture, 256 rows by one column per frame.
+- **image in audio**: the secret image is resized to 256 rows, keeping its aspect, so a W x H image has
+  ``round(W * 256 / H)`` columns and needs 128 samples of cover per column (``image_seconds``; a shorter
+  cover is refused). It is then stretched in time over the whole cover's frames, so a longer cover spreads
+  each pixel over more frames and the reveal, shrunk back with ``reveal_audio(..., size=(W, H))``, averages
+  them. A ``block`` frame is four such hops: at the shortest cover the picture is squeezed to a quarter of
+  its columns, and ``hide_audio`` says how long a cover keeps them all. Without ``size`` the reveal is the
+  stretched picture, 256 rows by one column per frame.
 - **audio in image**: every full band of 256 rows of the cover carries ``width`` frames of secret, bands
   one after another in time (``image_capacity_seconds``). A shorter secret is padded with silence, and the
   reveal gives the full capacity, silence included.
@@ -54,13 +56,24 @@ def seconds(frames: int, spec: audio.Spectrogram | None = None) -> float:
     return (spec or audio.Spectrogram()).samples(frames) / RATE
 
 
-def image_frames(width: int, height: int) -> int:
-    """Frames an image of this size takes once resized to the grid's 256 rows."""
+def image_columns(width: int, height: int) -> int:
+    """Columns an image of this size has once resized to the grid's 256 rows."""
     return max(1, round(width * ROWS / height))
 
 
+def image_frames(width: int, height: int, spec: audio.Spectrogram | None = None) -> int:
+    """Frames of ``spec`` in the shortest cover an image of this size may have: one hop of 128 samples (8 ms)
+    per column. A frame of the Hann grid is such a hop, so there every column gets a frame. A ``block`` frame
+    is 510 samples: at that length the image is squeezed to a quarter of its columns, and a cover four times
+    as long keeps them all (a fixed code carries one value per grid value, where the Hann grid's four-fold
+    overlap let a learnt model spread a picture thinner)."""
+    hann = audio.Spectrogram()
+    spec = spec or hann
+    return -(-image_columns(width, height) * hann.hop // spec.hop)
+
+
 def image_seconds(width: int, height: int, spec: audio.Spectrogram | None = None) -> float:
-    return seconds(image_frames(width, height), spec)
+    return seconds(image_frames(width, height, spec), spec)
 
 
 def image_capacity_frames(height: int, width: int) -> int:
@@ -147,6 +160,7 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         return stego, notes
 
     cover_wave = audio.read_audio(Path(cover))
+    cover_seconds = len(cover_wave) / RATE
     audio.check_wav_output(output, force)
     if not spec.center:  # block grids hold whole frames: the stego runs to the end of the last (< 32 ms more)
         cover_wave = np.pad(cover_wave, (0, (-len(cover_wave)) % spec.hop))
@@ -163,13 +177,17 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
     else:  # image in audio
         img = read_image(secret)
         sh, sw = img.shape[:2]
-        need = image_frames(sw, sh)
+        need = image_frames(sw, sh, spec)
         if need > frames:
             raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh, spec):.2f} s of cover; "
-                              f"this cover is {len(cover_wave) / RATE:.2f} s")
+                              f"this cover is {cover_seconds:.2f} s")
         secret_t = _to_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
         notes.append(f"the image needs {need} frames ({image_seconds(sw, sh, spec):.2f} s) and is stretched over "
                      f"the cover's {frames} ({frames / need:.1f} times); reveal it with --size {sw}x{sh}")
+        columns = image_columns(sw, sh)
+        if frames < columns:
+            notes.append(f"at 256 rows it has {columns} columns, squeezed into {frames}: "
+                         f"{seconds(columns, spec):.2f} s of cover would keep every one")
     exact = bool(model.config.lattice)
     gain = audio.level_gain(cover_wave, exact)
     wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain)
@@ -227,7 +245,7 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
     img = _to_image(grid)  # (256, frames, 3): the image as stretched over the cover
     if size is not None:
         sw, sh = size
-        if image_frames(sw, sh) > img.shape[1]:
+        if image_frames(sw, sh, spec) > img.shape[1]:
             raise ExypnoError(f"{stego}: too short to hold a {sw}x{sh} image")
         img = resize(img, sh, sw)
     write_png(output, img, force)
