@@ -94,11 +94,12 @@ def main() -> int:
                 figures = {}
                 for key in sorted({k for r in rows for k, v in r.items() if isinstance(v, float)}):
                     v = np.array([r[key] for r in rows if r.get(key) is not None], float)
-                    figures[key] = {"mean": round(float(v.mean()), 3), "worst": round(float(v.min()), 3)}
+                    if len(v):  # STOI and PESQ: speech secrets only
+                        figures[key] = {"mean": round(float(v.mean()), 3), "worst": round(float(v.min()), 3),
+                                        "n": len(v)}
                 table[name] = {"pairs": len(rows), **figures}
                 print(format_audio_table({"pairs": len(rows), "model": args.model or pairing,
-                                          "pairing": f"{pairing}, {name}",
-                                          **{k: {**v, "n": len(rows)} for k, v in figures.items()}}))
+                                          "pairing": f"{pairing}, {name}", **figures}))
                 print()
             (args.out.with_name(f"audio_{pairing}.png")).write_bytes((work / "figure.png").read_bytes())
             figures = {f"heldout_{k}": v["mean"] for k, v in table["all"].items() if isinstance(v, dict)}

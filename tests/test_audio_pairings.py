@@ -337,6 +337,21 @@ def test_a_qim_model_carries_a_sound_through_real_wav_files(tmp_path, files, rng
     assert snr(secret, nothing) < 1  # the plain cover holds no secret
 
 
+@pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
+def test_evaluate_scores_revealed_speech_with_stoi_and_pesq(tmp_path, files, rng):
+    from exypno.evaluate.audio import evaluate_audio_pairs, pesq_wb, stoi
+
+    speech = write_sound(tmp_path / "speech__a.wav", sound(rng, 2.0))
+    summary = evaluate_audio_pairs([(files["cover.wav"], speech)], tmp_path / "eval", seconds=2.0, quiet=True)
+    assert summary["secret_snr"]["mean"] > 20
+    assert summary["secret_stoi"]["mean"] > 0.9 and summary["secret_pesq"]["mean"] > 3.0
+    x = sound(rng, 2.0)
+    noisy = x + rng.normal(0, np.sqrt(np.mean(x**2)), len(x)).astype(np.float32)  # 0 dB SNR
+    assert stoi(x, noisy) < summary["secret_stoi"]["mean"] and pesq_wb(x, noisy) < 2.0
+    assert pesq_wb(x, np.zeros_like(x)) is None or pesq_wb(x, np.zeros_like(x)) < 1.5
+    assert pesq_wb(np.zeros_like(x), x) is None  # no speech in the reference: no score, not a crash
+
+
 def test_a_qim_picture_model_squeezes_a_picture_into_a_short_cover_and_says_so(tmp_path, files, rng):
     from exypno.evaluate.audio import snr
     from exypno.evaluate.metrics import psnr_8bit

@@ -5,7 +5,8 @@ reveal -> revealed file on disk -> read back. Sounds are cut to ``seconds`` firs
 length for audio in audio), so a pair is one clip of each.
 
 - Sound vs sound: SNR over the clip, and segmental SNR (16 ms frames, each clamped to [-10, 35] dB, over
-  the frames that are not silence), plus STOI for speech when ``pystoi`` is installed.
+  the frames that are not silence); for speech secrets also STOI (``pystoi``, intelligibility, 0 to 1)
+  and wide-band PESQ (``pesq``, quality, MOS 1 to 4.6), both installed with the ``test`` extra.
 - Image vs image: PSNR and SSIM of the 8-bit pictures.
 - A figure: cover, stego and their difference (x10) as spectrograms or pictures; secret and revealed.
 """
@@ -50,6 +51,18 @@ def stoi(ref: np.ndarray, est: np.ndarray) -> float | None:
     except ImportError:
         return None
     return float(_stoi(ref, est, audio.SAMPLE_RATE, extended=False))
+
+
+def pesq_wb(ref: np.ndarray, est: np.ndarray) -> float | None:
+    """Wide-band PESQ (ITU-T P.862.2) at 16 kHz; None without ``pesq``, or where it finds no speech."""
+    try:
+        from pesq import PesqError, pesq
+    except ImportError:
+        return None
+    try:
+        return float(pesq(audio.SAMPLE_RATE, ref.astype(np.float64), est.astype(np.float64), "wb"))
+    except (PesqError, ValueError):  # no utterance in the reference, too short, or a silent estimate (NaN)
+        return None
 
 
 def _sounds_or_images(folder: Path) -> list[Path]:
@@ -115,6 +128,7 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
                 record[f"{role}_segsnr"] = segmental_snr(ref, est)
                 if role == "secret" and Path(secret_path).name.startswith("speech"):
                     record["secret_stoi"] = stoi(ref, est)
+                    record["secret_pesq"] = pesq_wb(ref, est)
             else:
                 est = read_image(made)
                 record[f"{role}_psnr"] = float(psnr_from_mse(mse_8bit(ref, est)))
@@ -149,7 +163,7 @@ def format_audio_table(summary: dict) -> str:
              "file round trip", f"{'figure':18}{'mean':>9}{'worst':>9}{'n':>5}"]
     for k, v in summary.items():
         if isinstance(v, dict):
-            unit = "" if k.endswith(("ssim", "stoi")) else " dB"
+            unit = "" if k.endswith(("ssim", "stoi", "pesq")) else " dB"
             lines.append(f"{k + unit:18}{v['mean']:>9.3f}{v['worst']:>9.3f}{v['n']:>5}")
     return "\n".join(lines)
 
