@@ -114,7 +114,8 @@ class _HaarTrunk(nn.Module):
 
 
 class CompressorNet(nn.Module):
-    """CN: secret -> secret tensor of the secret's size."""
+    """CN: secret -> secret tensor of the secret's size (around a fixed code: symbols, as many channels as
+    the cover has)."""
 
     def __init__(self, config: NetConfig):
         super().__init__()
@@ -169,11 +170,12 @@ def _picture_code(config: NetConfig) -> bool:
     """Whether a ``qim`` model carries a picture (3 channels) on a sound's grid (2)."""
     return (bool(config.qim) and bool(config.lattice) and config.preset != "paper"
             and (config.cover_channels, config.secret_channels) == (2, 3))
-    # The trunks' heads then start at zero, not merely small: heads of std 1e-3 cost 4 dB of a code that
-    # carries 30 dB (audio in audio, session 10), and a zero head still learns (its gradient is not zero).
 
 
 def _quiet_head(trunk: nn.Module, std: float = 1e-3) -> None:
+    """Start a trunk as (almost) nothing. Around a fixed code, at nothing at all (``std`` 0): heads of std 1e-3
+    cost 4 dB of a code that carries 30 dB (audio in audio, session 10), and a zero head still learns (its
+    gradient is not zero)."""
     nn.init.normal_(trunk.head.weight, std=std)
     nn.init.zeros_(trunk.head.bias)
 
