@@ -1,32 +1,39 @@
 """Does the lattice code show? A detector that knows the code's period, on held-out sounds.
 
-    .venv/bin/python benchmarks/lattice_detect.py [--model audio-in-audio] [--sounds data/heldout-audio] [--key K]
+    .venv/bin/python benchmarks/lattice_detect.py [--model audio-in-audio] [--sounds data/heldout-audio]
 
 The shipped sound-cover models move every value of the stego's block grid to a place on a lattice of period
 p that spells its symbol (nets/lattice.py). A natural sound's values fall anywhere modulo p, so the mean of
 exp(2 pi i x / p) over its grid (its resultant length) is near 0; a stego's phases are its symbols, which
 crowd near 0 for a sound's spectrum, so its resultant is near 1. The table gives that statistic for each
 held-out sound as a cover and as the stego carrying the next sound (cut to its length), and the AUC of
-telling them apart by it. Anyone who has the model card has p. With ``--key``, the stegos are hidden with a
-keyed dither (``exypno hide --key``), which the detector does not know.
+telling them apart by it. Anyone who has the model card has p.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import torch
 
 from exypno.api import Stego
-from exypno.evaluate.audio import lattice_resultant
-from exypno.media.audio import SAMPLE_RATE, read_audio
+from exypno.media.audio import SAMPLE_RATE, SPECTROGRAMS, level_gain, read_audio
 from exypno.pairings.audio import hide_audio
 from exypno.train.data import list_sounds
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def resultant(wave: np.ndarray, period: float) -> float:
+    spec = SPECTROGRAMS["block"]
+    wave = np.pad(wave, (0, (-len(wave)) % spec.hop))
+    grid = spec.to_tensor(torch.from_numpy(wave * level_gain(wave, exact=True))[None].double())
+    return float(torch.exp(2j * math.pi * grid / period).mean().abs())
 
 
 def auc(negatives: np.ndarray, positives: np.ndarray) -> float:
@@ -37,7 +44,6 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="audio-in-audio")
     ap.add_argument("--sounds", type=Path, default=ROOT / "data" / "heldout-audio")
-    ap.add_argument("--key", help="hide with this key (a dithered code)")
     args = ap.parse_args()
     sounds = list_sounds(args.sounds)
     if not sounds:
@@ -52,11 +58,11 @@ def main() -> int:
             cover = read_audio(path)
             secret = read_audio(sounds[(i + 1) % len(sounds)])[: len(cover)]
             sf.write(str(tmp / "secret.wav"), secret, SAMPLE_RATE, subtype="PCM_16")
-            hide_audio(model, path, tmp / "secret.wav", tmp / "stego.wav", force=True, key=args.key)
-            covers.append(lattice_resultant(cover, period))
-            stegos.append(lattice_resultant(read_audio(tmp / "stego.wav"), period))
+            hide_audio(model, path, tmp / "secret.wav", tmp / "stego.wav", force=True)
+            covers.append(resultant(cover, period))
+            stegos.append(resultant(read_audio(tmp / "stego.wav"), period))
     covers, stegos = np.array(covers), np.array(stegos)
-    print(f"| files ({len(sounds)} each{', keyed' if args.key else ''}) | resultant mean | min | max |\n|---|---|---|---|")
+    print(f"| files ({len(sounds)} each) | resultant mean | min | max |\n|---|---|---|---|")
     for name, v in (("covers", covers), ("stegos", stegos)):
         print(f"| {name} | {v.mean():.4f} | {v.min():.4f} | {v.max():.4f} |")
     print(f"AUC of the resultant, stego against cover: {auc(covers, stegos):.3f} (period {period})")

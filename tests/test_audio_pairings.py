@@ -338,30 +338,6 @@ def test_a_qim_model_carries_a_sound_through_real_wav_files(tmp_path, files, rng
 
 
 @pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
-def test_a_keyed_dither_hides_the_code_and_only_the_key_reveals(tmp_path, files):
-    from exypno.evaluate.audio import lattice_resultant as resultant
-    from exypno.evaluate.audio import snr
-    from exypno.media.audio import read_audio
-
-    model = Stego.load("audio-in-audio")
-    period = model.model.config.lattice[0]
-    cover, secret = read_audio(files["cover.wav"]), read_audio(files["secret.wav"])
-    plain, _ = hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "plain.wav")
-    keyed, _ = hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "keyed.wav", key="k1")
-    assert resultant(cover, period) < 0.3 and resultant(plain, period) > 0.8  # the plain code shows
-    assert resultant(keyed, period) < 0.3  # the dithered one does not
-    assert snr(cover, keyed[: len(cover)]) == pytest.approx(snr(cover, plain[: len(cover)]), abs=0.5)
-    right = reveal_audio(model, tmp_path / "keyed.wav", tmp_path / "right.wav", key="k1")[: len(secret)]
-    wrong = reveal_audio(model, tmp_path / "keyed.wav", tmp_path / "wrong.wav", key="k2")[: len(secret)]
-    none = reveal_audio(model, tmp_path / "keyed.wav", tmp_path / "none.wav")[: len(secret)]
-    assert snr(secret, right) > 20 and snr(secret, wrong) < 1 and snr(secret, none) < 1
-    photo_model = tiny_model(tmp_path, "audio-in-image")  # an image cover has no lattice code to dither
-    with pytest.raises(ExypnoError, match="--key with a sound is for a sound cover"):
-        hide_audio(photo_model, files["photo.png"], files["secret.wav"], tmp_path / "never.png", key="k1")
-    assert not (tmp_path / "never.png").exists()
-
-
-@pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
 def test_evaluate_scores_revealed_speech_with_stoi_and_pesq(tmp_path, files, rng):
     from exypno.evaluate.audio import evaluate_audio_pairs, pesq_wb, stoi
 

@@ -218,8 +218,7 @@ def hide(cover, secret, output=None, model: str | Path | None = None, force: boo
     Image in image returns the stego (H, W, 3) uint8 and writes it only if ``output`` is given. With audio or
     video on either side (a path ending in .wav/.flac/.ogg, or .mkv/.mp4/...), ``output`` is required; the
     return is the stego as written (a waveform on the 16-bit grid, or an image), or None for a video.
-    ``model``: default, the pairing's shipped one. ``key``: block shuffling, for a secret hidden in a video;
-    with a sound cover, the dither of its lattice code.
+    ``model``: default, the pairing's shipped one. ``key``: block shuffling, for a secret hidden in a video.
     """
     from .pairings import hide_file, pairing_of, shipped_model
 
@@ -233,8 +232,7 @@ def reveal(stego, output=None, model: str | Path | None = None, force: bool = Fa
 
     From audio or video, or to audio, ``output`` is required. Returns the secret as written (an image, or
     samples on the 16-bit grid), or None when written from a video as a video or a sound. ``size`` (W, H)
-    gives an image revealed from audio its size back; ``key``: the key used to hide (a video's shuffling, a
-    sound cover's dither);
+    gives an image revealed from audio its size back; ``key``: the shuffling key used to hide in a video;
     ``align=False``: an image stego is known to be uncropped, so its pixel grid is not searched."""
     from .pairings import reveal_file, reveal_pairing, shipped_model
 

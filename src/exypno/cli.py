@@ -335,9 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image, video (the stego is then lossless FFV1 .mkv) or sound (WAV/FLAC/OGG: a 16 kHz WAV)")
     p.add_argument("--secret", required=True, help="image or sound; or video when the cover is a video")
     p.add_argument("-o", "--output", required=True, help="stego image (.png), video (.mkv) or sound (.wav)")
-    p.add_argument("--key", help="an image or video secret in a video: shuffle its 16x16 blocks with this key; a sound "
-                        "cover: dither its lattice code with it, so the stego does not show the code (reveal "
-                        "needs the key)")
+    p.add_argument("--key", help="an image or video secret in a video: shuffle its 16x16 blocks with this key (reveal "
+                        "needs it)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     _model_arg(p, auto=True)
     p.set_defaults(func=cmd_hide)
@@ -347,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True,
                    help="revealed secret: .png (from a video: the average over its frames), .mkv (a video) or "
                         ".wav (a sound; from a video: up to the last frame that is not silent)")
-    p.add_argument("--key", help="the key given to hide (block shuffling, or a sound cover's dither)")
+    p.add_argument("--key", help="the block-shuffling key given to hide")
     p.add_argument("--size", type=_size_arg, metavar="WxH",
                    help="an image revealed from a sound: its size (hide prints it); the copies are averaged")
     p.add_argument("--no-align", dest="align", action="store_false",

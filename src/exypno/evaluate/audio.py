@@ -65,18 +65,6 @@ def pesq_wb(ref: np.ndarray, est: np.ndarray) -> float | None:
         return None
 
 
-def lattice_resultant(wave: np.ndarray, period: float) -> float:
-    """|mean of exp(2 pi i x / period)| over a sound's block grid at the lattice models' gain: near 0 for a
-    natural sound, whose values fall anywhere modulo the period; near 1 for a stego of a lattice code without
-    a keyed dither (benchmarks/lattice_detect.py)."""
-    import torch
-
-    spec = audio.SPECTROGRAMS["block"]
-    wave = np.pad(wave, (0, (-len(wave)) % spec.hop))
-    grid = spec.to_tensor(torch.from_numpy(wave * audio.level_gain(wave, exact=True))[None].double())
-    return float(torch.exp(2j * np.pi * grid / period).mean().abs())
-
-
 def _sounds_or_images(folder: Path) -> list[Path]:
     return list_sounds(folder) or list_photos(folder)
 

@@ -118,26 +118,3 @@ def unpack_picture(packed: torch.Tensor) -> torch.Tensor:
     cr = side[..., 1::2].repeat_interleave(2, dim=-1)[..., :w]
     ycc = torch.stack([packed[:, 0] + 0.5, cb, cr], dim=1)
     return torch.einsum("ij,bjhw->bihw", _TO_RGB.to(packed), ycc)
-
-
-def keyed_dither(shape: tuple[int, ...], key: str) -> torch.Tensor:
-    """A fraction in [0, 1) for every position of a (C, H, W) grid that only the key's holder can compute.
-
-    Why: the code puts each stego value where its symbol says, and a sound's symbols crowd near zero, so
-    whoever knows the period sees the code at once (benchmarks/lattice_detect.py: AUC 1.000). Added to the
-    cover before the code writes and to the stego before it reads (``pairings/audio.py``), a dither of
-    ``period * fraction`` leaves the symbols as they were and spreads the stego's positions evenly over the
-    period. The fraction of a position depends on the key (scrypt, as sealed files use) and on where it is,
-    not on the grid's size, so any length of sound gets the same dither at the same place.
-    """
-    import hashlib
-
-    seed = int.from_bytes(hashlib.scrypt(key.encode(), salt=b"exypno/lattice-dither/1", n=2**14, r=8, p=1,
-                                         dklen=8), "little") & 0xFFFFFFFF
-    c, h, w = (torch.arange(n, dtype=torch.int64) for n in shape[-3:])
-    mask = 0xFFFFFFFF
-    x = (c.view(-1, 1, 1) * 0x9E3779B1 + h.view(1, -1, 1) * 0x85EBCA77 + w.view(1, 1, -1) * 0xC2B2AE3D + seed) & mask
-    for multiplier in (0x2C1B3C6D, 0x297A2D39):  # a 32-bit integer mix (xorshift-multiply): products stay < 2^62
-        x = ((x ^ (x >> 15)) * multiplier) & mask
-    x = x ^ (x >> 15)
-    return x.to(torch.float64) / 2.0**32

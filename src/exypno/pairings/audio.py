@@ -30,7 +30,6 @@ from ..errors import ExypnoError
 from ..media import audio, files
 from ..api import _run_tiled, _to_image, _to_tensor
 from ..media.image import check_output, read_image, resize, write_png
-from ..nets.lattice import keyed_dither
 from .kinds import check_model, pairing_of, reveal_pairing
 
 ROWS = audio.Spectrogram().bins  # 256: the height of every audio grid, and of an image paired with audio
@@ -133,27 +132,12 @@ def _read_stego_wav(path: Path) -> np.ndarray:
     return audio.read_audio(path)
 
 
-def _dither(model, pairing: str, key: str | None, shape) -> torch.Tensor | None:
-    """The keyed shift of a sound cover's grid for a lattice-code model (``nets/lattice.py keyed_dither``)."""
-    if not key:
-        return None
-    if pairing == "audio-in-image" or not model.config.qim:
-        raise ExypnoError("--key with a sound is for a sound cover and a model with a lattice code (the shipped "
-                          "audio-in-audio and image-in-audio)")
-    return model.config.lattice[0] * keyed_dither(tuple(shape), key).to(torch.float32)
-
-
-def hide_audio(stego_model, cover, secret, output, force: bool = False,
-               key: str | None = None) -> tuple[np.ndarray, list[str]]:
+def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple[np.ndarray, list[str]]:
     """Hide ``secret`` in ``cover`` (one of them, or both, audio) and write the stego to ``output``.
 
-    ``key``: a sound cover's lattice code is dithered with it, so that the stego's values do not show the code
-    to whoever lacks the key; the reveal needs the same key. Returns the stego as written (an 8-bit image, or
-    a waveform on the 16-bit grid) and notes for the user."""
+    Returns the stego as written (an 8-bit image, or a waveform on the 16-bit grid) and notes for the user."""
     pairing = pairing_of(cover, secret)
     spec, model = _ready(stego_model, pairing, "receiver", "hide")
-    if key and (pairing == "audio-in-image" or not model.config.qim):
-        _dither(model, pairing, key, (1, 1, 1))  # refuses before anything is read
     notes = []
     if pairing == "audio-in-image":
         check_output(output, force)
@@ -206,13 +190,12 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False,
                          f"{seconds(columns, spec):.2f} s of cover would keep every one")
     exact = bool(model.config.lattice)
     gain = audio.level_gain(cover_wave, exact)
-    shift = _dither(model, pairing, key, (model.config.cover_channels, ROWS, frames))
-    wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain, shift)
+    wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain)
     if exact:  # the receiver must bring the stego to the very gain the sender used (see level_gain)
         heard = audio.level_gain(audio.pcm16_values(wave), exact)
         if heard != gain:
             gain = heard  # the level sits on the edge between two gains: hide at the one the stego will show
-            wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain, shift)
+            wave = _stego_wave(stego_model, spec, cover_wave, secret_t, gain)
             if audio.level_gain(audio.pcm16_values(wave), exact) != gain:
                 raise ExypnoError(f"{cover}: its level lies on the edge between two of the model's gains; "
                                   "change its volume by 1% and hide again")
@@ -220,31 +203,21 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False,
     return audio.pcm16_values(wave), notes
 
 
-def _stego_wave(stego_model, spec, cover_wave: np.ndarray, secret_t: torch.Tensor, gain: float,
-                shift: torch.Tensor | None = None) -> np.ndarray:
-    """The stego waveform of a sound cover (float): the networks see the cover at ``gain``, shifted by the
-    keyed dither ``shift`` if any (taken off again after the code has written)."""
+def _stego_wave(stego_model, spec, cover_wave: np.ndarray, secret_t: torch.Tensor, gain: float) -> np.ndarray:
+    """The stego waveform of a sound cover (float): the networks see the cover at ``gain``."""
     model = stego_model.model
     cover_grid = spec.to_tensor(torch.from_numpy(cover_wave * gain)[None])
-    if shift is not None:
-        cover_grid = cover_grid + shift
     stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
-    if shift is not None:
-        stego = stego - shift
     return spec.to_wave(stego, len(cover_wave))[0].numpy() / gain
 
 
-def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[int, int] | None = None,
-                 key: str | None = None) -> np.ndarray:
+def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[int, int] | None = None) -> np.ndarray:
     """Reveal the secret of ``stego`` into ``output`` (a .wav for audio, a .png for an image); return it.
 
     ``size`` (W, H): for image in audio, the secret's size; the copies along the cover are averaged.
-    ``key``: the key the stego was hidden with (``hide_audio``); without it a keyed stego reveals noise.
     """
     pairing = reveal_pairing(stego, output)
     spec, model = _ready(stego_model, pairing, "sender", "reveal")
-    if key and (pairing == "audio-in-image" or not model.config.qim):
-        _dither(model, pairing, key, (1, 1, 1))
     if pairing == "audio-in-image":
         audio.check_wav_output(output, force)
         img = read_image(stego)
@@ -263,9 +236,7 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
     if spec.frames(len(wave)) < 1:
         raise ExypnoError(f"{stego}: {len(wave) / RATE * 1000:.0f} ms of sound, too short to carry anything")
     normalized = wave * audio.level_gain(wave, bool(model.config.lattice))  # as the sender saw the cover
-    received = spec.to_tensor(torch.from_numpy(normalized)[None])
-    shift = _dither(model, pairing, key, received.shape[1:])
-    grid = _run(stego_model, model.reveal, [received if shift is None else received + shift],
+    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(normalized)[None])],
                 model.config.secret_channels)
     if pairing == "audio-in-audio":
         revealed_wave = spec.to_wave(grid, len(wave))[0].numpy()

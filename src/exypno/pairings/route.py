@@ -12,8 +12,7 @@ from .video import hide_audio_in_video, hide_in_video, reveal_audio_from_video, 
 
 def _no_key(key, what: str) -> None:
     if key:
-        raise ExypnoError(f"--key is for an image or a video hidden in a video (block shuffling) or for a sound "
-                          f"cover (a dithered code), not {what}")
+        raise ExypnoError(f"--key (block shuffling) is for an image or a video hidden in a video, not {what}")
 
 
 def hide_file(stego_model, cover, secret, output, key: str | None = None, force: bool = False,
@@ -35,7 +34,8 @@ def hide_file(stego_model, cover, secret, output, key: str | None = None, force:
     if is_video(cover):
         return None, hide_in_video(stego_model, Path(cover), secret, Path(output), key=key, force=force,
                                    progress=progress)
-    return hide_audio(stego_model, cover, secret, Path(output), force=force, key=key)
+    _no_key(key, pairing.replace("-", " "))
+    return hide_audio(stego_model, cover, secret, Path(output), force=force)
 
 
 def reveal_file(stego_model, stego, output, key: str | None = None, size: tuple[int, int] | None = None,
@@ -62,4 +62,5 @@ def reveal_file(stego_model, stego, output, key: str | None = None, size: tuple[
         return None
     if is_video(stego):
         return reveal_from_video(stego_model, Path(stego), Path(output), key=key, force=force, progress=progress)
-    return reveal_audio(stego_model, Path(stego), Path(output), force=force, size=size, key=key)
+    _no_key(key, pairing.replace("-", " "))
+    return reveal_audio(stego_model, Path(stego), Path(output), force=force, size=size)
