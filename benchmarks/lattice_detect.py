@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/lattice_detect.py [--model audio-in-audio] [--sounds data/heldout-audio]
 
 The shipped sound-cover models move every value of the stego's block grid to a place on a lattice of period
-p that spells its symbol (nets/lattice.py). A natural sound's values fall anywhere modulo p, so the mean of
-exp(2 pi i x / p) over its grid (its resultant length) is near 0; a stego's phases are its symbols, which
-crowd near 0 for a sound's spectrum, so its resultant is near 1. The table gives that statistic for each
+p that spells its symbol (nets/lattice.py). A natural sound's values spread widely modulo p, so the mean
+of exp(2 pi i x / p) over its grid (its resultant length) is small (0.1 on the held-out sounds); a stego's
+phases are its symbols, which crowd near 0 for a sound's spectrum, so its resultant is near 1. The table gives that statistic for each
 held-out sound as a cover and as the stego carrying the next sound (cut to its length), and the AUC of
 telling them apart by it. Anyone who has the model card has p.
 """
