@@ -40,16 +40,34 @@ RESULTS = ROOT / "benchmarks" / "results"
 def pairs_for(pairing: str, sounds: list[Path], photos: list[Path], seconds: float,
               model: str | None = None) -> list[tuple[Path, Path]]:
     if pairing == "image-in-audio":
-        from exypno.api import Stego
+        from exypno.api import model_path
         from exypno.media.audio import SPECTROGRAMS
+        from exypno.nets.files import read_card
 
-        spec = SPECTROGRAMS[Stego.load(model or pairing).card.get("spectrogram", "complex")]
+        spec = SPECTROGRAMS[read_card(model_path(model or pairing)).get("spectrogram", "complex")]
         need = image_seconds(256, 256, spec)
         long_enough = [s for s in sounds if len(read_audio(s)) / SAMPLE_RATE >= need]
         return [(s, photos[i % len(photos)]) for i, s in enumerate(long_enough)]
     if pairing == "audio-in-audio":
         return [(s, sounds[(i + 1) % len(sounds)]) for i, s in enumerate(sounds)]
     return [(photos[i % len(photos)], s) for i, s in enumerate(sounds)]
+
+
+def untrained(model: str, out: Path) -> str:
+    """A copy of ``model``'s architecture and card as it stands before any training step, saved at ``out``."""
+    import torch
+
+    from exypno.api import model_path
+    from exypno.nets import NetConfig, StegoModel
+    from exypno.nets.files import read_card, save_model
+
+    card = read_card(model_path(model))
+    config = NetConfig.from_dict(card["config"])
+    if not config.qim:
+        raise SystemExit(f"{model}: --code-alone is for a model with a fixed lattice code (--qim)")
+    torch.manual_seed(0)
+    save_model(StegoModel(config), out, card={k: v for k, v in card.items() if k not in ("format", "part", "config")})
+    return str(out)
 
 
 def main() -> int:
@@ -61,8 +79,13 @@ def main() -> int:
     ap.add_argument("--photos", type=Path, help="folder of held-out pictures (default: scikit-image's)")
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--limit", type=int, help="at most this many pairs per pairing (a quick look)")
-    ap.add_argument("--out", type=Path, default=RESULTS / "audio_quality.json")
+    ap.add_argument("--out", type=Path, help="default benchmarks/results/audio_quality.json (with --code-alone: "
+                                               "audio_quality_code_alone.json, and no figure)")
+    ap.add_argument("--code-alone", action="store_true",
+                    help="measure the model's architecture before any training instead: for a model with a fixed "
+                         "lattice code (--qim), whose trunks start at zero, that is the code alone")
     args = ap.parse_args()
+    args.out = args.out or RESULTS / ("audio_quality_code_alone.json" if args.code_alone else "audio_quality.json")
     from exypno.api import WEIGHTS_DIR
 
     pairings = args.pairing or [p for p in ("image-in-audio", "audio-in-audio", "audio-in-image")
@@ -80,9 +103,11 @@ def main() -> int:
         else:
             photos = write_heldout(tmp / "photos", 256)
         for pairing in pairings:
-            pairs = pairs_for(pairing, sounds, photos, args.seconds, args.model)[: args.limit or None]
+            model = untrained(args.model or pairing, tmp / f"{pairing}.safetensors") if args.code_alone else args.model
+            label = f"{args.model or pairing}, untrained (the code alone)" if args.code_alone else args.model or pairing
+            pairs = pairs_for(pairing, sounds, photos, args.seconds, model)[: args.limit or None]
             work = tmp / pairing
-            summary = evaluate_audio_pairs(pairs, work, model=args.model, seconds=args.seconds, force=True,
+            summary = evaluate_audio_pairs(pairs, work, model=model, seconds=args.seconds, force=True,
                                            quiet=True)
             per_pair = json.loads((work / "results.json").read_text())["pairs"]
             groups = {"all": per_pair}
@@ -98,12 +123,13 @@ def main() -> int:
                         figures[key] = {"mean": round(float(v.mean()), 3), "worst": round(float(v.min()), 3),
                                         "n": len(v)}
                 table[name] = {"pairs": len(rows), **figures}
-                print(format_audio_table({"pairs": len(rows), "model": args.model or pairing,
+                print(format_audio_table({"pairs": len(rows), "model": label,
                                           "pairing": f"{pairing}, {name}", **figures}))
                 print()
-            (args.out.with_name(f"audio_{pairing}.png")).write_bytes((work / "figure.png").read_bytes())
+            if not args.code_alone:
+                (args.out.with_name(f"audio_{pairing}.png")).write_bytes((work / "figure.png").read_bytes())
             figures = {f"heldout_{k}": v["mean"] for k, v in table["all"].items() if isinstance(v, dict)}
-            results[pairing] = {"model": args.model or pairing, "seconds": args.seconds, "groups": table,
+            results[pairing] = {"model": label, "seconds": args.seconds, "groups": table,
                                 "figures": figures, "summary": summary}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -45,6 +45,7 @@ class LatticeFeatures(nn.Module):
         waves = torch.cat([phase.sin(), phase.cos()], dim=2).flatten(1, 2)
         return torch.cat([x, waves], dim=1)
 
+
 class LatticeCode(nn.Module):
     """Quantisation index modulation of symbols in [-1, 1] on a lattice of period ``period``.
 
@@ -56,7 +57,7 @@ class LatticeCode(nn.Module):
 
     A secret whose values are spread over a wide range (a sound's spectrum: median |x| 0.002, peaks of 30)
     is sent through mu-law companding over [-span, span]: the error then grows with the value, so that
-    quiet and loud passages keep about the same SNR (measured in runs/README.md, session 10).
+    quiet and loud passages keep about the same SNR (``benchmarks/lattice_code.py --only sweep``).
     """
 
     GUARD = 0.9
