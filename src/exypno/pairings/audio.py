@@ -164,25 +164,24 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
     audio.check_wav_output(output, force)
     if not spec.center:  # block grids hold whole frames: the stego runs to the end of the last (< 32 ms more)
         cover_wave = np.pad(cover_wave, (0, (-len(cover_wave)) % spec.hop))
+    frames = spec.frames(len(cover_wave))
     if pairing == "audio-in-audio":
         wave = audio.read_audio(Path(secret))
         if len(wave) > len(cover_wave):
             raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; the cover carries at most "
                               f"{len(cover_wave) / RATE:.2f} s")
-    frames = spec.frames(len(cover_wave))
-    if pairing == "audio-in-audio":
         padded = np.zeros(len(cover_wave), np.float32)
         padded[: len(wave)] = wave
         secret_t = spec.to_tensor(torch.from_numpy(padded)[None])
     else:  # image in audio
         img = read_image(secret)
         sh, sw = img.shape[:2]
-        need = image_frames(sw, sh, spec)
+        need, need_seconds = image_frames(sw, sh, spec), image_seconds(sw, sh, spec)
         if need > frames:
-            raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {image_seconds(sw, sh, spec):.2f} s of cover; "
+            raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {need_seconds:.2f} s of cover; "
                               f"this cover is {cover_seconds:.2f} s")
         secret_t = _to_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
-        notes.append(f"the image needs {need} frames ({image_seconds(sw, sh, spec):.2f} s) and is stretched over "
+        notes.append(f"the image needs {need} frames ({need_seconds:.2f} s) and is stretched over "
                      f"the cover's {frames} ({frames / need:.1f} times); reveal it with --size {sw}x{sh}")
         columns = image_columns(sw, sh)
         if frames < columns:

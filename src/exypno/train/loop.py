@@ -322,17 +322,17 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
-    lattice = cfg.net_config().lattice
+    net_config = cfg.net_config()  # with --init, read from its card: once
     if cfg.noise is None:
-        cfg.noise = 0.0 if lattice else 0.25 / 255
-    elif lattice and cfg.noise:
+        cfg.noise = 0.0 if net_config.lattice else 0.25 / 255
+    elif net_config.lattice and cfg.noise:
         raise ExypnoError("a lattice model's channel is the 16-bit file itself: train it with --noise 0")
     if cfg.val_jpeg and cover_domain.kind != "image":
         raise ExypnoError("--val-jpeg is for models whose cover is an image")
     draw, validation = _data(cfg, ctx.main)
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
-    model = StegoModel(cfg.net_config()).to(ctx.device)
+    model = StegoModel(net_config).to(ctx.device)
     if cfg.init and not resume:
         _load_initial_weights(model, Path(cfg.init),
                               cfg.spectrogram if "audio" in PAIRINGS[cfg.pairing] else None)
