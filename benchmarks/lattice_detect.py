@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/lattice_detect.py [--model audio-in-audio] [--sounds data/heldout-audio]
 
-The shipped sound-cover models move every value of the stego's block grid to a place on a lattice of period
-p that spells its symbol (nets/lattice.py). A natural sound's values spread widely modulo p, so the mean
-of exp(2 pi i x / p) over its grid (its resultant length) is small (0.1 on the held-out sounds); a stego's
-phases are its symbols, which crowd near 0 for a sound's spectrum, so its resultant is near 1. The table gives that statistic for each
+The shipped sound-cover models move every value of the stego's grid (the samples themselves for audio in
+audio, a block spectrum for image in audio) to a place on a lattice of period p that spells its symbol
+(nets/lattice.py). A natural sound's values spread widely modulo p, so the mean of exp(2 pi i x / p) over
+its grid (its resultant length) is small; a stego's phases are its symbols, which crowd near 0 for a
+sound, so its resultant is near 1. The table gives that statistic for each
 held-out sound as a cover and as the stego carrying the next sound (cut to its length), and the AUC of
 telling them apart by it. Anyone who has the model card has p.
 """
@@ -29,8 +30,7 @@ from exypno.train.data import list_sounds
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def resultant(wave: np.ndarray, period: float) -> float:
-    spec = SPECTROGRAMS["block"]
+def resultant(wave: np.ndarray, period: float, spec) -> float:
     wave = np.pad(wave, (0, (-len(wave)) % spec.hop))
     grid = spec.to_tensor(torch.from_numpy(wave * level_gain(wave, exact=True))[None].double())
     return float(torch.exp(2j * math.pi * grid / period).mean().abs())
@@ -51,6 +51,7 @@ def main() -> int:
         return 2
     model = Stego.load(args.model)
     period = model.model.config.lattice[0]
+    spec = SPECTROGRAMS[model.card.get("spectrogram", "complex")]
     covers, stegos = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -59,8 +60,8 @@ def main() -> int:
             secret = read_audio(sounds[(i + 1) % len(sounds)])[: len(cover)]
             sf.write(str(tmp / "secret.wav"), secret, SAMPLE_RATE, subtype="PCM_16")
             hide_audio(model, path, tmp / "secret.wav", tmp / "stego.wav", force=True)
-            covers.append(resultant(cover, period))
-            stegos.append(resultant(read_audio(tmp / "stego.wav"), period))
+            covers.append(resultant(cover, period, spec))
+            stegos.append(resultant(read_audio(tmp / "stego.wav"), period, spec))
     covers, stegos = np.array(covers), np.array(stegos)
     print(f"| files ({len(sounds)} each) | resultant mean | min | max |\n|---|---|---|---|")
     for name, v in (("covers", covers), ("stegos", stegos)):

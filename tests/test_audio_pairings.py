@@ -213,11 +213,11 @@ def test_shipped_image_in_audio_model_hides_a_photo(tmp_path, files):
     # here 40.6 dB; held-out sounds: 43.4 dB mean, 40.0 worst (benchmarks/audio_quality.py)
     assert snr(cover, stego[: len(cover)]) > 39
     revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.png", size=(512, 512))
-    nothing = reveal_audio(model, files["cover.wav"], tmp_path / "nothing.png", size=(512, 512))
     truth = resize(data.astronaut(), 512, 512)
-    # here 25.3 dB (3 s of cover: 256 columns squeezed into 95); held-out (4 s covers): 30.2 mean, 25.4 worst
+    # here 25.3 dB (3 s of cover: 256 columns squeezed into 95); held-out (4 s covers): 30.1 mean, 25.4 worst
     assert psnr_8bit(truth, revealed) > 24
-    assert psnr_8bit(truth, revealed) > psnr_8bit(truth, nothing) + 10  # it is the photo, not a guess
+    with pytest.raises(ExypnoError, match="holds no secret of this model"):  # a sound that holds nothing
+        reveal_audio(model, files["cover.wav"], tmp_path / "nothing.png", size=(512, 512))
 
 
 def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, files):
@@ -259,10 +259,11 @@ def test_shipped_audio_in_audio_model_carries_a_sound(tmp_path, files):
     stego, _ = hide_audio(model, files["cover.wav"], files["secret.wav"], tmp_path / "stego.wav")
     cover, secret = read_audio(files["cover.wav"]), read_audio(files["secret.wav"])
     revealed = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "secret.wav")[: len(secret)]
-    nothing = reveal_audio(model, files["cover.wav"], tmp_path / "nothing.wav")[: len(secret)]
-    # held-out sounds (benchmarks/audio_quality.py): cover 37.5 dB mean, 34.7 worst; secret 30.1, 20.9 worst
-    assert snr(cover, stego[: len(cover)]) > 34 and snr(secret, revealed) > 20
-    assert snr(secret, nothing) < 1  # a sound that holds nothing gives nothing back
+    # held-out sounds (benchmarks/audio_quality.py): cover 37.4 dB mean, 33.8 worst; secret 36.0, 24.9 worst
+    assert snr(cover, stego[: len(cover)]) > 34 and snr(secret, revealed) > 36  # here 34.7 and 40.4
+    with pytest.raises(ExypnoError, match="holds no secret of this model"):  # a sound that holds nothing
+        reveal_audio(model, files["cover.wav"], tmp_path / "nothing.wav")
+    assert not (tmp_path / "nothing.wav").exists()
 
 
 @pytest.mark.skipif(not SHIPPED["audio-in-image"].exists(), reason="no shipped audio-in-image model")
@@ -284,6 +285,17 @@ def test_shipped_audio_in_image_model_carries_a_sound(tmp_path, files):
     nothing = reveal_audio(model, tmp_path / "astronaut.png", tmp_path / "nothing.wav")[: len(secret)]
     assert snr(secret, revealed) > 8  # held-out sounds: 14.1 dB mean, 10.3 worst
     assert snr(secret, nothing) < 1  # a photo that holds nothing gives no sound back
+
+
+def tiny_sound_run(tmp_path, rng, **config) -> TrainConfig:
+    """Two steps of audio-in-audio training on ten short sounds, at the smallest widths."""
+    sounds = tmp_path / "sounds"
+    sounds.mkdir()
+    for i in range(10):
+        write_sound(sounds / f"s{i}.wav", sound(rng, 0.6, ("speech", "music")[i % 2]))
+    return TrainConfig(data=None, audio=str(sounds), out=str(tmp_path / "run"), pairing="audio-in-audio", width=8,
+                       blocks=(1, 1, 1), crop=8, val_crop=8, batch=2, val_pairs=3, val_every=2, steps=2,
+                       val_fraction=0.3, threads=1, **config)
 
 
 def lattice_model(tmp_path):
@@ -315,14 +327,14 @@ def test_a_lattice_model_on_block_grids_writes_whole_frames_at_the_senders_gain(
 
 
 # a quiet cover carries less: the file's 16-bit step grows against it (media/audio.py level_gain)
-@pytest.mark.parametrize("cover_db, least", [(-24, (35, 26)), (-34, (31, 19)), (-44, (28, 14))])
+@pytest.mark.parametrize("cover_db, least", [(-24, (35, 31)), (-34, (31, 25)), (-44, (28, 19))])
 def test_a_qim_model_carries_a_sound_through_real_wav_files(tmp_path, files, rng, cover_db, least):
     from exypno.evaluate.audio import snr
     from exypno.media.audio import read_audio
 
-    torch.manual_seed(0)
-    config = NetConfig(width=8, blocks=(1, 1, 1), cover_channels=2, secret_channels=2, lattice=(1 / 64,), qim=(64.0, 1000.0))
-    save_model(StegoModel(config), tmp_path / "qim.safetensors", card={"pairing": "audio-in-audio", "spectrogram": "block"})
+    torch.manual_seed(0)  # the shipped recipe: the samples themselves, mu-law, pre-emphasised
+    config = NetConfig(width=8, blocks=(1, 1, 1), cover_channels=2, secret_channels=2, lattice=(0.003125,), qim=(1.0, 255.0))
+    save_model(StegoModel(config), tmp_path / "qim.safetensors", card={"pairing": "audio-in-audio", "spectrogram": "waveform"})
     model = Stego.load(tmp_path / "qim.safetensors")  # its trunks' heads start at zero: the code alone
     cover = read_audio(files["cover.wav"])
     cover *= 10 ** (cover_db / 20) / np.sqrt(np.mean(cover**2))
@@ -333,8 +345,8 @@ def test_a_qim_model_carries_a_sound_through_real_wav_files(tmp_path, files, rng
     cover = read_audio(tmp_path / "cover.wav")
     # the same split on held-out sounds: benchmarks/lattice_code.py --only levels
     assert snr(cover, stego[: len(cover)]) > least[0] and snr(secret, revealed) > least[1]
-    nothing = reveal_audio(model, tmp_path / "cover.wav", tmp_path / "nothing.wav")[: len(secret)]
-    assert snr(secret, nothing) < 1  # the plain cover holds no secret
+    with pytest.raises(ExypnoError, match="holds no secret of this model"):  # the plain cover: no pilots
+        reveal_audio(model, tmp_path / "cover.wav", tmp_path / "nothing.wav")
 
 
 @pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
@@ -344,7 +356,9 @@ def test_evaluate_scores_revealed_speech_with_stoi_and_pesq(tmp_path, files, rng
     speech = write_sound(tmp_path / "speech__a.wav", sound(rng, 2.0))
     summary = evaluate_audio_pairs([(files["cover.wav"], speech)], tmp_path / "eval", seconds=2.0, quiet=True)
     assert summary["secret_snr"]["mean"] > 20
-    assert summary["secret_stoi"]["mean"] > 0.9 and summary["secret_pesq"]["mean"] > 3.0
+    # here STOI 0.88 and PESQ 4.5: STOI reads the test sound's faint noise between syllables, which is at the
+    # code's own noise level; held-out speech (benchmarks/audio_quality.py): STOI 0.995, PESQ 3.92
+    assert summary["secret_stoi"]["mean"] > 0.85 and summary["secret_pesq"]["mean"] > 3.5
     x = sound(rng, 2.0)
     noisy = x + rng.normal(0, np.sqrt(np.mean(x**2)), len(x)).astype(np.float32)  # 0 dB SNR
     assert stoi(x, noisy) < summary["secret_stoi"]["mean"] and pesq_wb(x, noisy) < 2.0
@@ -380,13 +394,7 @@ def test_training_and_modem_pretraining_on_block_grids_with_a_lattice(tmp_path, 
     from exypno.train.data import ClipSampler
     from exypno.train.modem import pretrain
 
-    sounds = tmp_path / "sounds"
-    sounds.mkdir()
-    for i in range(10):
-        write_sound(sounds / f"s{i}.wav", sound(rng, 0.6, ("speech", "music")[i % 2]))
-    cfg = TrainConfig(data=None, audio=str(sounds), out=str(tmp_path / "run"), pairing="audio-in-audio", width=8,
-                      blocks=(1, 1, 1), crop=8, val_crop=8, batch=2, val_pairs=3, val_every=2, steps=2,
-                      val_fraction=0.3, threads=1, spectrogram="block", lattice=(0.04, 0.01), noise=1 / 255)
+    cfg = tiny_sound_run(tmp_path, rng, spectrogram="block", lattice=(0.04, 0.01), noise=1 / 255)
     with pytest.raises(ExypnoError, match="--noise 0"):  # the Gaussian layer would drown the lattice
         train(cfg, progress=False)
     cfg.noise = None  # the default: none, for a lattice model

@@ -392,9 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --lattice: a fixed code on its first period (quantisation index modulation) carries "
                         "the secret's values, mu-law companded over [-SPAN, SPAN]; the trunks learn corrections "
                         "(audio in audio: --lattice 0.015625 --qim 64 1000)")
-    p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed", "block"),
+    p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed", "block", "waveform"),
                    help="audio grid: STFT real and imaginary parts (Hann, hop 128), the same after |X|^0.3 "
-                        "compression, or 'block': non-overlapping rectangular frames, which any grid inverts to")
+                        "compression, 'block': non-overlapping rectangular frames, which any grid inverts to, or "
+                        "'waveform': the samples themselves, 512 to a column (for a fixed code, --qim)")
     p.add_argument("--crop", type=int, default=64,
                    help="side of the training crops; with audio, STFT frames (images are cut to 256 rows by CROP)")
     p.add_argument("--val-crop", type=int, help="the same for validation (default 128)")

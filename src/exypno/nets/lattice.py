@@ -81,13 +81,20 @@ class LatticeCode(nn.Module):
         return torch.sign(s) * torch.expm1(s.abs() * self._log_mu) / self.mu * self.span
 
     def write(self, x: torch.Tensor, symbols: torch.Tensor) -> torch.Tensor:
-        target = self.GUARD * math.pi * symbols.clamp(-1.0, 1.0)
-        turn = torch.remainder(target - x * (2 * math.pi / self.period) + math.pi, 2 * math.pi) - math.pi
+        return self.write_phase(x, self.GUARD * math.pi * symbols.clamp(-1.0, 1.0))
+
+    def write_phase(self, x: torch.Tensor, phase: torch.Tensor | float) -> torch.Tensor:
+        """Move every value x by at most half a period to the nearest value of this phase (radians)."""
+        turn = torch.remainder(phase - x * (2 * math.pi / self.period) + math.pi, 2 * math.pi) - math.pi
         return x + turn * (self.period / (2 * math.pi))
 
+    def phase(self, y: torch.Tensor) -> torch.Tensor:
+        """The phase of every value on the lattice, in (-pi, pi]."""
+        p = y * (2 * math.pi / self.period)
+        return torch.atan2(p.sin(), p.cos())
+
     def read(self, y: torch.Tensor) -> torch.Tensor:
-        phase = y * (2 * math.pi / self.period)
-        return torch.atan2(phase.sin(), phase.cos()) / (self.GUARD * math.pi)
+        return self.phase(y) / (self.GUARD * math.pi)
 
 
 # A picture (3 channels) on a sound's grid (2 channels): YCbCr, the luma on one channel and the two chromas,

@@ -120,7 +120,7 @@ class CompressorNet(nn.Module):
     def __init__(self, config: NetConfig):
         super().__init__()
         c = config.secret_channels
-        self.code = _code(config)
+        self.code = fixed_code(config)
         self.picture = _picture_code(config)
         out = config.cover_channels if self.picture else c  # a picture's symbols are a sound's grid
         if config.preset == "paper":
@@ -154,7 +154,7 @@ def _direct(config: NetConfig) -> bool:
     return bool(config.lattice) and config.preset != "paper" and config.secret_channels == config.cover_channels
 
 
-def _code(config: NetConfig) -> LatticeCode | None:
+def fixed_code(config: NetConfig) -> LatticeCode | None:
     """The fixed lattice code of a ``qim`` model (a direct path: the secret's values, companded, are the
     symbols; each trunk learns a correction to them, starting at none). A picture on a sound's grid is
     packed on its two channels first (``pack_picture``)."""
@@ -203,7 +203,7 @@ class EncoderNet(nn.Module):
         self.residual = config.preset != "paper"
         self.features = LatticeFeatures(config.lattice)
         c = config.cover_channels
-        self.code = _code(config)
+        self.code = fixed_code(config)
         tensor = c if self.code is not None else config.secret_channels  # a code's secret tensor: symbols
         cin = self.features.channels(c) + tensor
         plan = c
@@ -250,7 +250,7 @@ class DecoderNet(nn.Module):
         super().__init__()
         self.features = LatticeFeatures(config.lattice)
         cin = self.features.channels(config.cover_channels)
-        self.code = _code(config)
+        self.code = fixed_code(config)
         self.demodulator = _Pointwise(cin, self.SYMBOLS) if config.lattice and self.code is None else None
         if self.demodulator is not None:
             cin = self.SYMBOLS

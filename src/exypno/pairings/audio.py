@@ -18,9 +18,15 @@ or ``block`` frames of 510 samples side by side, whose stego runs to the end of 
   reveal gives the full capacity, silence included.
 
 Reading a stego WAV at another rate than 16 kHz would resample it and destroy the secret, so it is refused.
+
+A sound stego of a fixed-code model (``NetConfig.qim``) carries a pilot in every frame (``pilots.py``): the
+receiver finds the frames and the gain from them, so a stego cut at any sample reveals what it keeps (a sound
+on the waveform grid to the sample, in the stego's own time line, 511 samples of secret a frame; a picture
+its whole frames' columns), and a sound without pilots is refused instead of revealing noise.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +36,15 @@ from ..errors import ExypnoError
 from ..media import audio, files
 from ..api import _run_tiled, _to_image, _to_tensor
 from ..media.image import check_output, read_image, resize, write_png
+from ..nets.models import fixed_code
+from . import pilots
 from .kinds import check_model, pairing_of, reveal_pairing
 
 ROWS = audio.Spectrogram().bins  # 256: the height of every audio grid, and of an image paired with audio
+# columns mirrored in at both ends of a cut picture's grid, as context for DN's trunk, which learnt to add
+# detail from the columns around. The cut's first four columns still reveal 8.7, 4.6, 2.6 and 0.8 dB under the
+# whole stego's (copies of the edge column: 9.4, 5.5, 3.8, 1.2; zeros: 12.8, 8.1, 4.9, 1.8).
+CUT_CONTEXT = 8
 RATE = audio.SAMPLE_RATE
 
 
@@ -41,6 +53,10 @@ def _spectrogram(card: dict) -> audio.Spectrogram:
     if name not in audio.SPECTROGRAMS:
         raise ExypnoError(f"model card names an unknown spectrogram {name!r}")
     return audio.SPECTROGRAMS[name]
+
+
+def _secret_grid(card: dict) -> audio.Spectrogram | audio.Waveform:
+    return audio.secret_grid(card.get("spectrogram", "complex"))
 
 
 def _ready(stego_model, pairing: str, lacking: str, action: str):
@@ -170,9 +186,16 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         if len(wave) > len(cover_wave):
             raise ExypnoError(f"{secret}: {len(wave) / RATE:.2f} s of audio; the cover carries at most "
                               f"{len(cover_wave) / RATE:.2f} s")
-        padded = np.zeros(len(cover_wave), np.float32)
+        secret_grid = _secret_grid(stego_model.card)
+        if not spec.center and secret_grid.samples(frames) < len(wave):
+            # a waveform grid's pilots take one sample in 512: the stego runs on with silence to carry it all
+            frames = -(-len(wave) // secret_grid.samples(1))
+            notes.append(f"the stego runs {(spec.samples(frames) - len(cover_wave)) / RATE * 1000:.0f} ms past "
+                         "the cover's end (silence), to leave room for the pilots")
+            cover_wave = np.pad(cover_wave, (0, spec.samples(frames) - len(cover_wave)))
+        padded = np.zeros(len(cover_wave) if spec.center else secret_grid.samples(frames), np.float32)
         padded[: len(wave)] = wave
-        secret_t = spec.to_tensor(torch.from_numpy(padded)[None])
+        secret_t = secret_grid.to_tensor(torch.from_numpy(padded)[None])
     else:  # image in audio
         img = read_image(secret)
         sh, sw = img.shape[:2]
@@ -203,10 +226,14 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
 
 
 def _stego_wave(stego_model, spec, cover_wave: np.ndarray, secret_t: torch.Tensor, gain: float) -> np.ndarray:
-    """The stego waveform of a sound cover (float): the networks see the cover at ``gain``."""
+    """The stego waveform of a sound cover (float): the networks see the cover at ``gain``. A fixed code's
+    stego carries a pilot in every frame (``pilots.py``), so that a cut stego still reveals."""
     model = stego_model.model
     cover_grid = spec.to_tensor(torch.from_numpy(cover_wave * gain)[None])
     stego = _run(stego_model, model.hide, [cover_grid, secret_t], model.config.cover_channels)
+    code = fixed_code(model.config)
+    if code is not None:
+        stego = pilots.write_pilots(stego, code, spec)
     return spec.to_wave(stego, len(cover_wave))[0].numpy() / gain
 
 
@@ -234,11 +261,49 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
         check_output(output, force)
     if spec.frames(len(wave)) < 1:
         raise ExypnoError(f"{stego}: {len(wave) / RATE * 1000:.0f} ms of sound, too short to carry anything")
-    normalized = wave * audio.level_gain(wave, bool(model.config.lattice))  # as the sender saw the cover
-    grid = _run(stego_model, model.reveal, [spec.to_tensor(torch.from_numpy(normalized)[None])],
-                model.config.secret_channels)
+    gain = audio.level_gain(wave, bool(model.config.lattice))  # as the sender saw the cover
+    code = fixed_code(model.config)
+    start, index = 0, 0
+    if code is not None:  # find the frames and the gain from the pilots: the stego may have been cut
+        found = pilots.find_frames(wave, code, spec, gain)
+        if found is None:
+            raise ExypnoError(f"{stego}: no frame carries this model's pilots: the sound holds no secret of this "
+                              "model, or was changed after hiding (re-encoded, resampled, mixed, or its volume "
+                              "changed)")
+        start, gain, index = found.offset, found.gain, found.index
+    # On a waveform grid the cut frame before the first whole one still reveals, sample by sample: pad it out
+    # to a whole frame at the front. A spectrogram's cut frame is lost: drop it.
+    shift = spec.hop - start if start and isinstance(spec, audio.Waveform) else -start
+    body = np.concatenate([np.zeros(shift, np.float32), wave]) if shift > 0 else wave[-shift:]
+    body = np.pad(body, (0, (-len(body)) % spec.hop if isinstance(spec, audio.Waveform) else 0))
+    grid = spec.to_tensor(torch.from_numpy(body * gain)[None])
+    if code is not None:
+        grid = pilots.clear_pilots(grid, code, spec, picture=pairing == "image-in-audio")
+    # Put every column where its index modulo 4 puts it in the stego as written: the Haar trunks work on
+    # blocks of 4 columns, and a picture's chromas alternate (Cb on even columns, Cr on odd ones).
+    lead = (index - (1 if shift > 0 else 0)) % 4  # the frame padded out before the first whole one, if any
+    trail = 0
+    if pairing == "image-in-audio" and start:  # a cut picture: its trunk's context at either end, mirrored
+        lead, trail = lead + CUT_CONTEXT, CUT_CONTEXT  # (a mirror keeps every column's parity)
+        mode = "reflect" if grid.shape[-1] > lead else "replicate"  # a mirror needs more columns than it adds
+        grid = torch.nn.functional.pad(grid, (lead, trail, 0, 0), mode=mode)
+    elif lead:
+        grid = torch.nn.functional.pad(grid, (lead, 0))
+    grid = _run(stego_model, model.reveal, [grid], model.config.secret_channels)
+    grid = grid[..., lead : grid.shape[-1] - trail]
     if pairing == "audio-in-audio":
-        revealed_wave = spec.to_wave(grid, len(wave))[0].numpy()
+        secret_grid = _secret_grid(stego_model.card)
+        if isinstance(secret_grid, audio.Waveform):  # the samples carried inside the file, padding left out
+            flat = dataclasses.replace(secret_grid, emphasis=0.0)
+            revealed = flat.to_wave(grid, flat.samples(grid.shape[-1]))[0].numpy()  # still pre-emphasised
+            revealed = audio.deemphasize(revealed.reshape(-1, flat.carried), secret_grid.emphasis,
+                                         first=max(shift, 0)).reshape(-1)
+            i = np.arange(len(revealed))
+            at = i // flat.carried * spec.hop + i % flat.carried  # where each sample sat in ``body``
+            revealed_wave = revealed[(at >= max(shift, 0)) & (at < max(shift, 0) + len(wave))]
+        else:  # on the stego's own time line; a spectrogram's cut first frame is silence
+            revealed = secret_grid.to_wave(grid, len(body))[0].numpy()
+            revealed_wave = np.concatenate([np.zeros(-shift, np.float32), revealed])[: len(wave)]
         audio.write_wav16(output, revealed_wave, RATE, force)
         return audio.pcm16_values(revealed_wave)
     img = _to_image(grid)  # (256, frames, 3): the image as stretched over the cover

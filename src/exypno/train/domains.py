@@ -16,7 +16,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..media.audio import SPECTROGRAMS, Spectrogram, quantize_pcm16
+from ..media.audio import SPECTROGRAMS, Spectrogram, Waveform, quantize_pcm16, secret_grid
 from ..nets.layers import quantize_8bit
 
 SPECTROGRAM = Spectrogram()  # the grid geometry (bins, hop) every audio model uses
@@ -94,10 +94,18 @@ class AudioDomain:
         """
         grid = self.to_net(target)
         grid_err = (t - grid).pow(2).flatten(1).mean(1) / grid.pow(2).flatten(1).mean(1).clamp_min(1e-8)
-        return grid_err.mean() + self.loss(self.from_net(t, target), target)
+        n = self.carried(target.shape[-1])
+        return grid_err.mean() + self.loss(self.from_net(t, target)[..., :n], target[..., :n])
+
+    def carried(self, samples: int) -> int:
+        """How many of a clip's samples its grid carries: all, but on a secret's waveform grid 511 in 512 (the
+        pilots' room), so that the rest is not counted as lost."""
+        return self.spec.samples(self.spec.frames(samples)) if isinstance(self.spec, Waveform) else samples
 
     def db(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """SNR per clip."""
+        n = self.carried(target.shape[-1])
+        out, target = out[..., :n], target[..., :n]
         err = (out - target).pow(2).mean(-1).clamp_min(EPS)
         return 10 * torch.log10(target.pow(2).mean(-1).clamp_min(EPS) / err)
 
@@ -137,8 +145,11 @@ PAIRINGS = {  # name: (cover domain, secret domain)
 }
 
 
-def make_domain(kind: str, spectrogram: str = "complex"):
-    return ImageDomain() if kind == "image" else AudioDomain(SPECTROGRAMS[spectrogram])
+def make_domain(kind: str, spectrogram: str = "complex", secret: bool = False):
+    """A domain of ``kind``; a sound secret goes on ``secret_grid`` (pre-emphasised on the waveform grid)."""
+    if kind == "image":
+        return ImageDomain()
+    return AudioDomain(secret_grid(spectrogram) if secret else SPECTROGRAMS[spectrogram])
 
 
 def pairing_domains(pairing: str, bits: int = 0, spectrogram: str = "complex", bit_block: int = 1):
@@ -146,4 +157,4 @@ def pairing_domains(pairing: str, bits: int = 0, spectrogram: str = "complex", b
         raise ValueError(f"unknown pairing {pairing!r} (known: {', '.join(PAIRINGS)})")
     cover, secret = PAIRINGS[pairing]
     return (make_domain(cover, spectrogram),
-            BitsDomain(bits, bit_block) if bits else make_domain(secret, spectrogram))
+            BitsDomain(bits, bit_block) if bits else make_domain(secret, spectrogram, secret=True))
