@@ -143,3 +143,36 @@ def test_a_waveform_grid_model_trains(tmp_path, rng):
     log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["secret_snr"] > 20  # the code carries the secret from the first step (511 of 512 samples)
     assert json.loads((tmp_path / "run" / "best.json").read_text())["spectrogram"] == "waveform"
+
+
+def test_evaluate_attacks_a_sound_stego_and_counts_refusals(tmp_path, rng, capsys):
+    from exypno.cli import main
+    from exypno.evaluate.sound_attacks import evaluate_sound_attacks, parse_sound_attacks
+
+    assert [a.name for a in parse_sound_attacks("default")][:3] == ["none", "cut:0.75", "cut:0.5"]
+    for bad, message in (("jpeg:90", "unknown attack 'jpeg' on a sound stego"), ("cut:2", "in \\[0.01, 1\\]"),
+                         ("noise:x", "needs a number")):
+        with pytest.raises(ExypnoError, match=message):
+            parse_sound_attacks(bad)
+    code_model(tmp_path)
+    model = tmp_path / "audio-in-audio-waveform.safetensors"
+    covers, secrets = tmp_path / "covers", tmp_path / "secrets"
+    covers.mkdir()
+    secrets.mkdir()
+    write_sound(covers / "a.wav", sound(rng, 2.0, "music"))
+    write_sound(secrets / "a.wav", sound(rng, 2.0))
+    result = evaluate_sound_attacks([(covers / "a.wav", secrets / "a.wav")], tmp_path / "eval",
+                                    attacks="none,cut:0.5,noise:2,volume:0.5,volume:0.7", model=model, quiet=True)
+    table = result["attacks"]
+    assert table["none"]["secret"] == pytest.approx(table["none"]["clean"]) and table["none"]["secret"] > 25
+    assert table["cut:0.5"]["clean"] - table["cut:0.5"]["secret"] < 2.5  # the lost sample before the cut
+    assert table["noise:2"]["secret"] < table["none"]["secret"] - 5  # noise over the file's step costs
+    assert table["volume:0.5"]["n"] == 1 and table["volume:0.7"] == {"n": 0, "refused": 1}
+    code = main(["evaluate", "--covers", str(covers), "--secrets", str(secrets), "--out", str(tmp_path / "cli"),
+                 "--model", str(model), "--attack", "cut:0.5,volume:0.7"])
+    out = capsys.readouterr().out
+    assert code == 0 and "cut:0.5" in out and (tmp_path / "cli" / "attacks.json").exists()
+    code = main(["evaluate", "--covers", str(covers), "--secrets", str(secrets), "--out", str(tmp_path / "cli2"),
+                 "--model", str(model), "--attack", "webp:90"])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown attack 'webp' on a sound stego" in err and "Traceback" not in err

@@ -164,9 +164,15 @@ def cmd_evaluate(args) -> int:
     if list_sounds(Path(args.covers)) or list_sounds(Path(args.secrets)):
         from .evaluate.audio import evaluate_audio_pairs, sound_pairs
 
-        if args.attack or args.lsb or args.sealed:
-            raise ExypnoError("--attack, --lsb and --sealed are for image pairs")
+        if args.lsb or args.sealed:
+            raise ExypnoError("--lsb and --sealed are for image pairs")
         pairs = sound_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
+        if args.attack:  # cuts, noise and volume changes of the sound stego file
+            from .evaluate.sound_attacks import evaluate_sound_attacks
+
+            evaluate_sound_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model,
+                                   seconds=args.seconds, size=args.size or 256, seed=args.seed)
+            return 0
         evaluate_audio_pairs(pairs, Path(args.out), model=args.model, seconds=args.seconds, size=args.size or 256,
                              force=args.force)
         return 0
@@ -530,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attack", nargs="?", const="default", metavar="LIST",
                    help="distort the stego file before revealing: a list such as 'jpeg:90,gaussian:2,crop:0.5,"
                         "resize:0.75,webp:90', or nothing for the standard list (JPEG 95/90/75/50, WebP 90, "
-                        "noise 1/2/4, crops 75%%/50%%, resize 75%%)")
+                        "noise 1/2/4, crops 75%%/50%%, resize 75%%); a sound stego: 'cut:0.5,noise:2,volume:0.7' "
+                        "(standard: cuts to 75%%/50%%, noise 0.5/2 steps, volume 0.5/0.7)")
     p.add_argument("--seed", type=int, default=0, help="seed of the attacks' randomness (crop offsets, noise)")
     p.add_argument("--seconds", type=float, default=4.0, help="sounds: cut every clip to this many seconds")
     p.add_argument("--force", action="store_true")

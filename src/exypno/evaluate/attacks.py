@@ -61,24 +61,30 @@ LIMITS = {"jpeg": (1, 100), "webp": (1, 100), "gaussian": (0, 255), "crop": (0.0
 
 def parse_attacks(spec: str) -> list[Attack]:
     """'jpeg:90,crop:0.5' -> attacks; 'default' is ``DEFAULT_ATTACKS``. A bad item is a one-line error."""
+    return [Attack(kind, value) for kind, value in parse_list(spec, DEFAULT_ATTACKS, LIMITS)]
+
+
+def parse_list(spec: str, default: str, limits: dict[str, tuple[float, float]], on: str = "") -> list[tuple[str, float]]:
+    """'kind:value,...' -> (kind, value) pairs, each kind known to ``limits`` and its value within them;
+    'default' is ``default``; 'none' takes no value. ``on`` names what is attacked, for the errors."""
     if spec.strip() == "default":
-        spec = DEFAULT_ATTACKS
+        spec = default
     out = []
     for item in (s.strip() for s in spec.split(",") if s.strip()):
         kind, _, value = item.partition(":")
         if kind == "none" and not value:
-            out.append(Attack("none", 0.0))
+            out.append(("none", 0.0))
             continue
-        if kind not in LIMITS:
-            raise ExypnoError(f"unknown attack {kind!r} (known: none, {', '.join(LIMITS)})")
+        if kind not in limits:
+            raise ExypnoError(f"unknown attack {kind!r}{on} (known: none, {', '.join(limits)})")
         try:
             v = float(value)
         except ValueError:
-            raise ExypnoError(f"attack {item!r}: needs a number, e.g. {kind}:{LIMITS[kind][1]}") from None
-        lo, hi = LIMITS[kind]
+            raise ExypnoError(f"attack {item!r}: needs a number, e.g. {kind}:{limits[kind][1]:g}") from None
+        lo, hi = limits[kind]
         if not lo <= v <= hi:
-            raise ExypnoError(f"attack {item!r}: {kind} takes a value in [{lo}, {hi}]")
-        out.append(Attack(kind, v))
+            raise ExypnoError(f"attack {item!r}: {kind} takes a value in [{lo:g}, {hi:g}]")
+        out.append((kind, v))
     if not out:
         raise ExypnoError("no attacks given")
     return out

@@ -253,7 +253,8 @@ def deemphasize(columns: np.ndarray, emphasis: float, first: int = 0) -> np.ndar
     """Undo a waveform grid's pre-emphasis, column by column: y[t] = x[t] + e y[t - 1] from each column's
     first sample (``Waveform.to_tensor`` starts each column afresh). ``columns``: (frames, samples). ``first``:
     where a cut stego's samples start in the first column. The sample before them is lost with the cut, and
-    its loss rings on through the next few dozen samples: taken as 0, up to 1.3 dB of a 3 s cut."""
+    its loss rings on through the next few dozen samples; taken as equal to the first it rings less, on the
+    whole, than taken as 0 (a probe; ``benchmarks/audio_cuts.py`` gives what a cut loses)."""
     from scipy.signal import lfilter
 
     y = columns.astype(np.float64)

@@ -42,8 +42,8 @@ from .kinds import check_model, pairing_of, reveal_pairing
 
 ROWS = audio.Spectrogram().bins  # 256: the height of every audio grid, and of an image paired with audio
 # columns mirrored in at both ends of a cut picture's grid, as context for DN's trunk, which learnt to add
-# detail from the columns around. The cut's first four columns still reveal 8.7, 4.6, 2.6 and 0.8 dB under the
-# whole stego's (copies of the edge column: 9.4, 5.5, 3.8, 1.2; zeros: 12.8, 8.1, 4.9, 1.8).
+# detail from the columns around (copies of the edge column or zeros did worse in a probe). The columns next
+# to a cut still reveal worse than the whole stego's: benchmarks/audio_cuts.py prints by how much.
 CUT_CONTEXT = 8
 RATE = audio.SAMPLE_RATE
 
