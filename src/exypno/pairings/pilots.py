@@ -42,6 +42,7 @@ PATTERN = np.array([1.0, 1.0, -1.0, -1.0])  # the pilot's sign, frame by frame: 
 GAINS = 2.0 ** np.arange(-8, 5)  # every gain level_gain(exact=True) gives (2^-7 .. 2^3), and one more each way
 MIN_SCORE = 0.6  # the mean agreement cos(read - pilot) over the frames, to believe that pilots are there
 SEARCH_SIGMAS = 4.5  # and, when every start and gain is tried, this many standard deviations of chance
+SEARCH_FRAMES = 1000  # frames (32 s) the search and the guard check read: enough, and the time stays flat
 GUARD_DEEP = 0.95 * math.pi  # |phase| beyond this is deep in the guard band (symbols end at 0.9 pi)
 GUARD_SHARE = 0.01  # a stego's values (pilots aside) leave it empty; anything else puts ~5% of its values there
 
@@ -126,7 +127,7 @@ def guard_share(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
     """The share of the grid's values, read at ``frames``' start and gain, whose phase lies deep in the code's
     guard band (beyond ``GUARD_DEEP``), pilots left out. No symbol is written there, so a stego's values leave
     it empty but for the file's rounding; a sound that is no stego fills it as any other part of the circle."""
-    body = wave[frames.offset :]
+    body = wave[frames.offset :][: SEARCH_FRAMES * spec.hop]
     grid = spec.to_tensor(torch.from_numpy(body[: spec.samples(spec.frames(len(body)))] * frames.gain)[None])
     phase = code.phase(grid.double())
     phase[:, channel(spec), ROW] = 0.0
@@ -155,9 +156,9 @@ def find_frames(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
     if written >= MIN_SCORE:
         best, bar = Frames(0, float(hint), 0, written, whole), MIN_SCORE
     else:
-        best = None
+        best, searched = None, values[: SEARCH_FRAMES * n]  # what a long stego's first frames give is enough
         for gain in GAINS:
-            scores, count = _scores(values * gain * scale, n, min(n, len(values)))
+            scores, count = _scores(searched * gain * scale, n, min(n, len(searched)))
             k, o = np.unravel_index(int(np.argmax(scores)), scores.shape)
             if best is None or scores[k, o] > best.score:
                 best = Frames(int(o), float(gain), int(k), float(scores[k, o]), int(count[o]))
