@@ -14,6 +14,7 @@ from exypno.nets.files import save_model
 from exypno.nets.models import fixed_code
 from exypno.pairings import pilots
 from exypno.pairings.audio import hide_audio, reveal_audio
+from exypno.evaluate.sound_attacks import carried
 
 from .conftest import smooth_photo
 from .test_audio_pairings import sound, tiny_sound_run, write_sound
@@ -128,10 +129,29 @@ def test_a_sound_without_pilots_is_refused_and_nothing_is_written(tmp_path, rng,
     err = capsys.readouterr().err
     assert code == 2 and "holds no secret of this model" in err and "Traceback" not in err
     assert not (tmp_path / "never.wav").exists()
-    hide_audio(model, cover, cover, tmp_path / "stego.wav")
-    louder = read_audio(tmp_path / "stego.wav") * 1.3  # a volume change that is not a power of two
-    with pytest.raises(ExypnoError, match="its volume changed"):
-        reveal_audio(model, write_sound(tmp_path / "louder.wav", louder), tmp_path / "never.wav")
+    picture_model = code_model(tmp_path, "image-in-audio", "block")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(smooth_photo(rng, 64, 32)).save(photo)  # 128 columns: 1.04 s of cover
+    hide_audio(picture_model, cover, photo, tmp_path / "stego.wav")
+    louder = read_audio(tmp_path / "stego.wav") * 1.3  # a volume change that is not a power of two: on a
+    with pytest.raises(ExypnoError, match="its volume changed"):  # spectrum the code is lost
+        reveal_audio(picture_model, write_sound(tmp_path / "louder.wav", louder), tmp_path / "never.png")
+    assert not (tmp_path / "never.png").exists()
+
+
+def test_a_waveform_stego_made_louder_or_quieter_still_reveals(tmp_path, rng):
+    """Every sample sits on the lattice scaled by the volume factor; only the right gain puts them back."""
+    model = code_model(tmp_path)
+    cover = write_sound(tmp_path / "cover.wav", sound(rng, 3.0, "music"))
+    secret = write_sound(tmp_path / "secret.wav", sound(rng, 2.5))
+    hide_audio(model, cover, secret, tmp_path / "stego.wav")
+    whole = reveal_audio(model, tmp_path / "stego.wav", tmp_path / "whole.wav")
+    samples = read_audio(tmp_path / "stego.wav")
+    for factor, start in ((1.3, 0), (0.7, 1234)):  # and cut
+        changed = write_sound(tmp_path / f"v{factor}.wav", samples[start:] * factor)
+        revealed = reveal_audio(model, changed, tmp_path / f"r{factor}.wav")
+        at = carried(start, len(samples) - start, 512, 511)
+        assert snr(whole[at][1000:], revealed[: len(at)][1000:]) > 20  # the file's rounding, at a new scale
 
 
 def test_a_waveform_grid_model_trains(tmp_path, rng):
@@ -167,7 +187,7 @@ def test_evaluate_attacks_a_sound_stego_and_counts_refusals(tmp_path, rng, capsy
     assert table["none"]["secret"] == pytest.approx(table["none"]["clean"]) and table["none"]["secret"] > 25
     assert table["cut:0.5"]["clean"] - table["cut:0.5"]["secret"] < 2.5  # the lost sample before the cut
     assert table["noise:2"]["secret"] < table["none"]["secret"] - 5  # noise over the file's step costs
-    assert table["volume:0.5"]["n"] == 1 and table["volume:0.7"] == {"n": 0, "refused": 1}
+    assert table["volume:0.5"]["n"] == 1 and table["volume:0.7"]["n"] == 1  # any volume: see fine_gains
     code = main(["evaluate", "--covers", str(covers), "--secrets", str(secrets), "--out", str(tmp_path / "cli"),
                  "--model", str(model), "--attack", "cut:0.5,volume:0.7"])
     out = capsys.readouterr().out

@@ -21,12 +21,16 @@ says:
   noise) or below (natural sounds read near phase 0), and its other values fill the guard band
   (``guard_share``), so the receiver says so instead of revealing noise as if it were a secret.
 
+On the waveform grid a volume change by any factor is found too: every sample sits on the lattice scaled
+by it, and only the right gain (``fine_gains``, then ``_refined`` on the pilots) puts them all back.
+
 The cost: a sound secret on the waveform grid gives up nothing (511 samples a column carry it); a picture
 on a block grid gives up the luma of its bottom row, which the reveal takes from the row above
 (``clear_pilots``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -43,6 +47,8 @@ GAINS = 2.0 ** np.arange(-8, 5)  # every gain level_gain(exact=True) gives (2^-7
 MIN_SCORE = 0.6  # the mean agreement cos(read - pilot) over the frames, to believe that pilots are there
 SEARCH_SIGMAS = 4.5  # and, when every start and gain is tried, this many standard deviations of chance
 SEARCH_FRAMES = 1000  # frames (32 s) the search and the guard check read: enough, and the time stays flat
+FINE_STEP = 2e-4  # relative step of the search for a gain that is not a power of two (fine_gain)
+FINE_SAMPLES = 1 << 16  # the samples that search reads
 GUARD_DEEP = 0.95 * math.pi  # |phase| beyond this is deep in the guard band (symbols end at 0.9 pi)
 GUARD_SHARE = 0.01  # a stego's values (pilots aside) leave it empty; anything else puts ~5% of its values there
 
@@ -134,6 +140,47 @@ def guard_share(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
     return float((phase.abs() > GUARD_DEEP).double().mean())
 
 
+def fine_gains(wave: np.ndarray, code: LatticeCode, hint: float, keep: int = 24) -> list[float]:
+    """Gains within 1.5 octaves of ``hint`` at which a waveform stego's samples leave the code's guard band
+    empty, best first. For a stego whose volume was changed by a factor that is not a power of two: every
+    sample sits on the lattice scaled by that factor, and only the right gain puts them all back. But some
+    wrong ones leave the band as empty (a third of the right gain folds the phases onto thirds of the
+    circle), so the pilots choose among these. Only samples of a period or more tell gains apart; a step of
+    ``FINE_STEP`` turns the loudest by about 0.2 rad."""
+    x = wave[:FINE_SAMPLES].astype(np.float64) * (2 * math.pi / code.period)
+    x = x[np.abs(x * hint) > 2 * math.pi][:4096]
+    if len(x) < 256:
+        return []
+    gains = hint * 2.0 ** np.arange(-1.5, 1.5, math.log2(1 + FINE_STEP))
+    share = np.concatenate([_guard_of(np.outer(g, x)) for g in np.array_split(gains, max(1, len(gains) // 512))])
+    order = [int(i) for i in np.argsort(share, kind="stable") if share[i] <= GUARD_SHARE]
+    picked: list[int] = []
+    for i in order:  # one gain per dip: neighbours of a pick are the same dip
+        if all(abs(i - j) > 3 for j in picked):
+            picked.append(i)
+        if len(picked) == keep:
+            break
+    return [float(gains[i]) for i in picked]
+
+
+def _refined(frames: Frames, values: np.ndarray, n: int) -> Frames:
+    """``frames`` with its gain fitted to its pilots by least squares (Gauss-Newton on the wrapped phase
+    errors): a gain from a grid is off by up to half a step, which turns a loud sample by 0.1 rad."""
+    v = values[frames.offset :: n]
+    target = PHASE * np.resize(np.roll(PATTERN, -frames.index), len(v))
+    gain = frames.gain
+    for _ in range(3):
+        error = np.remainder(gain * v - target + math.pi, 2 * math.pi) - math.pi
+        gain -= float(error @ v) / max(float(v @ v), 1e-30)
+    return dataclasses.replace(frames, gain=gain)
+
+
+def _guard_of(phases: np.ndarray) -> np.ndarray:
+    """Row by row: the share of phases deep in the guard band."""
+    wrapped = np.remainder(phases + math.pi, 2 * math.pi) - math.pi
+    return (np.abs(wrapped) > GUARD_DEEP).mean(axis=-1)
+
+
 def find_frames(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Waveform, hint: float) -> Frames | None:
     """Where the frames of a sound stego start, at what gain, and the first one's index modulo 4; None when no
     start and gain reads as pilots (a sound that holds no secret of this code, or one changed after hiding).
@@ -165,6 +212,17 @@ def find_frames(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
         bar = max(MIN_SCORE, SEARCH_SIGMAS / math.sqrt(2 * best.frames))
     if best.score >= bar and guard_share(wave, code, spec, best) <= GUARD_SHARE:
         return best
+    if isinstance(spec, Waveform):  # a volume change by a factor that is not a power of two: the pilots at
+        best, searched = None, values[: SEARCH_FRAMES * n]  # each gain that empties the guard band
+        for gain in fine_gains(wave, code, hint):
+            scores, count = _scores(searched * gain * scale, n, min(n, len(searched)))
+            k, o = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            if best is None or scores[k, o] > best.score:
+                best = Frames(int(o), gain, int(k), float(scores[k, o]), int(count[o]))
+        if best is not None and best.score >= max(MIN_SCORE, SEARCH_SIGMAS / math.sqrt(2 * best.frames)):
+            best = _refined(best, searched * scale, n)
+            if guard_share(wave, code, spec, best) <= GUARD_SHARE:
+                return best
     # A stego written before pilots (Exypno's session 11) has none, but its values leave the guard band empty
     # as written: read it so, uncut
     as_written = Frames(0, float(hint), 0, written, whole)
