@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qim", type=float, nargs=2, metavar=("SPAN", "MU"),
                    help="with --lattice: a fixed code on its first period (quantisation index modulation) carries "
                         "the secret's values, mu-law companded over [-SPAN, SPAN]; the trunks learn corrections "
-                        "(audio in audio: --lattice 0.015625 --qim 64 1000)")
+                        "(audio in audio: --spectrogram waveform --lattice 0.003125 --qim 1 255)")
     p.add_argument("--spectrogram", default="complex", choices=("complex", "compressed", "block", "waveform"),
                    help="audio grid: STFT real and imaginary parts (Hann, hop 128), the same after |X|^0.3 "
                         "compression, 'block': non-overlapping rectangular frames, which any grid inverts to, or "

@@ -1,4 +1,5 @@
-"""Lattices on single values: what a near-lossless channel (a 16-bit WAV of a block spectrogram) keeps.
+"""Lattices on single values: what a near-lossless channel (a 16-bit WAV: its samples, or their block spectrum)
+keeps.
 
 A sound's spectrum gives a decoder no local structure to tell a small residual from the cover by (its
 phases are random), but the file keeps the fine position of every value to about 3e-5 in grid units. Two

@@ -1,8 +1,9 @@
 """Audio pairings on the image-shaped networks: audio in audio, image in audio, audio in image.
 
-Sound becomes an STFT grid of 256 rows (frequency bins, 16 kHz) by one column per frame
-(``media/audio.py``); the model card says which grid its networks saw: Hann frames at a hop of 128 samples,
-or ``block`` frames of 510 samples side by side, whose stego runs to the end of its last frame. The rules:
+Sound becomes a grid of 256 rows by one column per frame (``media/audio.py``); the model card says which
+grid its networks saw: an STFT of Hann frames at a hop of 128 samples, ``block`` frames of 510 samples side
+by side, or the samples themselves, 512 to a column (``waveform``); a stego on the last two runs to the end
+of its last frame. The rules:
 
 - **audio in audio**: the secret is as long as the cover at most; a longer one is refused with the
   capacity stated, a shorter one is padded with silence. The stego is a 16 kHz mono 16-bit WAV.
