@@ -69,8 +69,8 @@ def test_pilots_give_back_the_frames_the_gain_and_the_parity_of_a_cut_stego(tmp_
         found = pilots.find_frames(part, code, spec, gain * 4)  # a wrong hint: the search finds the gain
         assert found.offset == (-start) % spec.hop and found.gain == gain
         assert found.index == (start + found.offset) // spec.hop % 4
-    # a sound without pilots: natural (reads near phase 0) or white noise (reads at random)
-    for other in (read_audio(cover), rng.normal(0, 0.05, 40000).astype(np.float32)):
+    # a sound without pilots: natural (reads near phase 0), white noise (reads at random) or digital silence
+    for other in (read_audio(cover), rng.normal(0, 0.05, 40000).astype(np.float32), np.zeros(40000, np.float32)):
         assert pilots.find_frames(other, code, spec, level_gain(other, exact=True)) is None
 
 
