@@ -72,16 +72,16 @@ def channel(spec: Spectrogram | Waveform) -> int:
     return 1 if isinstance(spec, Waveform) else 0
 
 
-def pilot_phases(frames: int) -> torch.Tensor:
-    """The pilots' phases, frame by frame."""
-    return torch.from_numpy(PHASE * np.resize(PATTERN, frames))
+def pilot_phases(frames: int, first: int = 0) -> np.ndarray:
+    """The pilots' phases, frame by frame, from the pattern's ``first`` place on."""
+    return PHASE * np.resize(np.roll(PATTERN, -first), frames)
 
 
 def write_pilots(grid: torch.Tensor, code: LatticeCode, spec: Spectrogram | Waveform) -> torch.Tensor:
     """A stego grid (B, 2, 256, F) at the networks' gain, with every frame's pilot written (moved by at most
     half a period, as every other value is)."""
     out, c = grid.clone(), channel(spec)
-    out[:, c, ROW] = code.write_phase(grid[:, c, ROW], pilot_phases(grid.shape[-1]).to(grid))
+    out[:, c, ROW] = code.write_phase(grid[:, c, ROW], torch.from_numpy(pilot_phases(grid.shape[-1])).to(grid))
     return out
 
 
@@ -135,9 +135,9 @@ def guard_share(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
     it empty but for the file's rounding; a sound that is no stego fills it as any other part of the circle."""
     body = wave[frames.offset :][: SEARCH_FRAMES * spec.hop]
     grid = spec.to_tensor(torch.from_numpy(body[: spec.samples(spec.frames(len(body)))] * frames.gain)[None])
-    phase = code.phase(grid.double())
-    phase[:, channel(spec), ROW] = 0.0
-    return float((phase.abs() > GUARD_DEEP).double().mean())
+    phase = grid[0].double().numpy() * (2 * math.pi / code.period)
+    phase[channel(spec), ROW] = 0.0
+    return float(_guard_of(phase.reshape(1, -1))[0])
 
 
 def fine_gains(wave: np.ndarray, code: LatticeCode, hint: float, keep: int = 24) -> list[float]:
@@ -163,11 +163,23 @@ def fine_gains(wave: np.ndarray, code: LatticeCode, hint: float, keep: int = 24)
     return [float(gains[i]) for i in picked]
 
 
+def _best_start(values: np.ndarray, gains, n: int) -> Frames | None:
+    """Of every start, gain and place in the pattern, the one whose pilots read best (None without gains).
+    ``values``: the pilot values at every start, in radians per unit of gain."""
+    best = None
+    for gain in gains:
+        scores, count = _scores(values * gain, n, min(n, len(values)))
+        k, o = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        if best is None or scores[k, o] > best.score:
+            best = Frames(int(o), float(gain), int(k), float(scores[k, o]), int(count[o]))
+    return best
+
+
 def _refined(frames: Frames, values: np.ndarray, n: int) -> Frames:
     """``frames`` with its gain fitted to its pilots by least squares (Gauss-Newton on the wrapped phase
     errors): a gain from a grid is off by up to half a step, which turns a loud sample by 0.1 rad."""
     v = values[frames.offset :: n]
-    target = PHASE * np.resize(np.roll(PATTERN, -frames.index), len(v))
+    target = pilot_phases(len(v), frames.index)
     gain = frames.gain
     for _ in range(3):
         error = np.remainder(gain * v - target + math.pi, 2 * math.pi) - math.pi
@@ -199,28 +211,19 @@ def find_frames(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
     scale = 2 * math.pi / code.period
     whole = len(wave) // n
     phase = values[::n][:whole] * hint * scale
-    written = float(np.mean(np.cos(phase - pilot_phases(whole).numpy())))
+    written = float(np.mean(np.cos(phase - pilot_phases(whole))))
+    searched = values[: SEARCH_FRAMES * n] * scale  # what a long stego's first frames give is enough
     if written >= MIN_SCORE:
         best, bar = Frames(0, float(hint), 0, written, whole), MIN_SCORE
     else:
-        best, searched = None, values[: SEARCH_FRAMES * n]  # what a long stego's first frames give is enough
-        for gain in GAINS:
-            scores, count = _scores(searched * gain * scale, n, min(n, len(searched)))
-            k, o = np.unravel_index(int(np.argmax(scores)), scores.shape)
-            if best is None or scores[k, o] > best.score:
-                best = Frames(int(o), float(gain), int(k), float(scores[k, o]), int(count[o]))
+        best = _best_start(searched, GAINS, n)
         bar = max(MIN_SCORE, SEARCH_SIGMAS / math.sqrt(2 * best.frames))
     if best.score >= bar and guard_share(wave, code, spec, best) <= GUARD_SHARE:
         return best
     if isinstance(spec, Waveform):  # a volume change by a factor that is not a power of two: the pilots at
-        best, searched = None, values[: SEARCH_FRAMES * n]  # each gain that empties the guard band
-        for gain in fine_gains(wave, code, hint):
-            scores, count = _scores(searched * gain * scale, n, min(n, len(searched)))
-            k, o = np.unravel_index(int(np.argmax(scores)), scores.shape)
-            if best is None or scores[k, o] > best.score:
-                best = Frames(int(o), gain, int(k), float(scores[k, o]), int(count[o]))
+        best = _best_start(searched, fine_gains(wave, code, hint), n)  # each gain that empties the guard band
         if best is not None and best.score >= max(MIN_SCORE, SEARCH_SIGMAS / math.sqrt(2 * best.frames)):
-            best = _refined(best, searched * scale, n)
+            best = _refined(best, searched, n)
             if guard_share(wave, code, spec, best) <= GUARD_SHARE:
                 return best
     # A stego written before pilots (Exypno's session 11) has none, but its values leave the guard band empty
