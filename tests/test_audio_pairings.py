@@ -364,6 +364,12 @@ def test_evaluate_scores_revealed_speech_with_stoi_and_pesq(tmp_path, files, rng
     assert stoi(x, noisy) < summary["secret_stoi"]["mean"] and pesq_wb(x, noisy) < 2.0
     assert pesq_wb(x, np.zeros_like(x)) is None or pesq_wb(x, np.zeros_like(x)) < 1.5
     assert pesq_wb(np.zeros_like(x), x) is None  # no speech in the reference: no score, not a crash
+    # any name, given the pattern (the CLI's --speech)
+    other = write_sound(tmp_path / "interview.wav", sound(rng, 2.0))
+    assert "secret_stoi" not in evaluate_audio_pairs([(files["cover.wav"], other)], tmp_path / "e2", seconds=2.0,
+                                                     quiet=True)
+    assert "secret_stoi" in evaluate_audio_pairs([(files["cover.wav"], other)], tmp_path / "e3", seconds=2.0,
+                                                 quiet=True, speech="interview*")
 
 
 def test_a_qim_picture_model_squeezes_a_picture_into_a_short_cover_and_says_so(tmp_path, files, rng):
