@@ -1,8 +1,10 @@
 """Where a crop's reveal loses: secret PSNR by distance to the crop's border, with the right grid shift given.
 
     .venv/bin/python benchmarks/crop_border.py [--model default] [--side 128]
+    .venv/bin/python benchmarks/crop_border.py --covers data/heldout --size 1024 --side 512 --limit 14
 
-Pairs of the seven held-out photos at 256x256 (photo i hides photo i+1 and i+2), as in benchmarks/attacks.py.
+Pairs of the seven held-out photos at 256x256 (photo i hides photo i+1 and i+2), as in benchmarks/attacks.py,
+or with ``--covers``, of the wallpapers there at ``--size`` (picture i hides picture i+1; ``--limit`` pairs).
 Each stego is cut to a ``--side`` square at a random offset and padded back onto the model's grid with the
 offset it really had (what ``reveal``'s grid search must find, here given), then revealed; the same
 square of the whole stego's reveal is the reference. This isolates what the border costs from what a
@@ -17,7 +19,7 @@ import numpy as np
 import torch
 
 from exypno.api import Stego, _pad_mode, _run_padded
-from exypno.evaluate.heldout import heldout_photos
+from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 
 BANDS = 12  # distances 0 .. BANDS - 1 shown; the rest pooled in the last
 
@@ -34,21 +36,29 @@ def main() -> int:
     ap.add_argument("--model", default="default")
     ap.add_argument("--side", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--covers", help="folder of wallpapers (scripts/install-heldout) instead of the seven photos")
+    ap.add_argument("--size", type=int, default=256, help="side of the stegos (default 256)")
+    ap.add_argument("--limit", type=int, default=14, help="with --covers: this many pairs")
     args = ap.parse_args()
     stego_model = Stego.load(args.model)
     m, side = stego_model.model.multiple, args.side
     rng = np.random.default_rng(args.seed)
-    photos = list(heldout_photos(256).values())
-    n = len(photos)
+    size = args.size
+    if args.covers:
+        photos = list(wallpaper_covers(args.covers, size).values())
+        pairs = [(photos[i], photos[(i + 1) % len(photos)]) for i in range(min(args.limit, len(photos)))]
+    else:
+        photos = list(heldout_photos(size).values())
+        n = len(photos)
+        pairs = [(photos[i % n], photos[(i % n + 1 + i // n) % n]) for i in range(2 * n)]
     errors = {"whole": np.zeros(BANDS), "crop": np.zeros(BANDS)}
     counts, mse = np.zeros(BANDS), {"whole": [], "crop": []}
     yy, xx = np.mgrid[:side, :side]
     band = np.minimum(np.minimum.reduce([yy, xx, side - 1 - yy, side - 1 - xx]), BANDS - 1)
-    for i in range(2 * n):
-        cover, secret = photos[i % n], photos[(i % n + 1 + i // n) % n]
+    for cover, secret in pairs:
         stego = stego_model.hide(cover, secret)
         truth = secret.astype(float)
-        y0, x0 = (int(v) for v in rng.integers(0, 256 - side + 1, 2))
+        y0, x0 = (int(v) for v in rng.integers(0, size - side + 1, 2))
         crop = stego[y0 : y0 + side, x0 : x0 + side]
         dy, dx = y0 % m, x0 % m  # the rows and columns its first blocks lost: the shift a search must find
         padded = np.pad(crop, ((dy, m), (dx, m), (0, 0)), mode=_pad_mode(crop))
@@ -64,7 +74,7 @@ def main() -> int:
         return 10 * np.log10(255**2 / np.maximum(e, 1e-10))
 
     whole, crop = np.mean(db(np.array(mse["whole"]))), np.mean(db(np.array(mse["crop"])))
-    print(f"{args.model}: {2 * n} crops of {side}x{side}, the right shift given: secret {crop:.2f} dB, the whole "
+    print(f"{args.model}: {len(pairs)} crops of {side}x{side} from {size}x{size} stegos, the right shift given: secret {crop:.2f} dB, the whole "
           f"stego's reveal of the same squares {whole:.2f} dB (lost: {whole - crop:.2f})")
     print("| distance to the crop's edge (px) | " + " | ".join(str(d) for d in range(BANDS - 1)) + f" | {BANDS - 1}+ |")
     print("|---|" + "---|" * BANDS)

@@ -41,7 +41,7 @@ FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spec
          ("crop", "--crop"), ("min_scale", "--min-scale"),
          ("batch", "--batch"), ("lr", "--lr"), ("lr_warmup", "--lr-warmup"), ("workers", "--workers"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
          ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("bit_block", "--bit-block"),
-         ("val_jpeg", "--val-jpeg"), ("cover_target", "--cover-target"),
+         ("val_jpeg", "--val-jpeg"), ("val_cropgrid", "--val-cropgrid"), ("cover_target", "--cover-target"),
          ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup"), ("warmup_db", "--warmup-db"),
          ("secret_level", "--secret-level")]
 DEFAULTS = {"pairing": "image-in-image", "lr_warmup": 0, "workers": 0, "cover_warmup": 0, "bits": 0, "bit_block": 1, "val_jpeg": None}  # flags left out at these values
@@ -62,6 +62,8 @@ def command_of(cfg: dict) -> str:
             if key == "secret_level" and not cfg.get("pairing", "").startswith("audio-"):
                 continue
             parts.append(f"{flag} {_flag_value(cfg[key])}")
+    if cfg.get("decoder_only"):
+        parts.append("--decoder-only")
     if cfg.get("blocks"):
         parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
     parts.append(f"--noise '{cfg['attacks']}'" if cfg.get("attacks") else f"--noise {round(cfg['noise'] * 255, 4)}")

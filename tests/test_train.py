@@ -96,6 +96,33 @@ def test_init_fine_tunes_from_a_model_file(photo_dir, tmp_path):
     assert first["parameter_digest"] != parameter_digest(StegoModel(best_a.config))
 
 
+def test_decoder_only_keeps_the_sender_and_trains_the_decoder(photo_dir, tmp_path):
+    from exypno.errors import ExypnoError
+
+    train(tiny(photo_dir, tmp_path / "a", steps=2), progress=False)
+    start, _ = load_model(tmp_path / "a" / "best.safetensors")
+    cfg = tiny(photo_dir, tmp_path / "b", steps=4, width=None, blocks=None, init=str(tmp_path / "a" / "best.safetensors"),
+               decoder_only=True, attacks="identity,cropgrid:0.5-1", val_cropgrid=0.5)
+    train(cfg, progress=False)
+    logged = [json.loads(x) for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert all(x["crop_fraction"] == 0.5 and x["secret_psnr_crop"] < x["secret_psnr"] + 3 for x in logged)
+    assert logged[0]["cover_psnr"] == logged[-1]["cover_psnr"]  # the same stegos
+    from exypno.train.loop import _data, evaluate_model
+
+    _, (covers, secrets) = _data(cfg, True)
+    whole = evaluate_model(start, covers, secrets, "cpu", cfg.domains(), cropgrid=1.0)  # the window is all
+    assert whole["secret_psnr_crop"] == pytest.approx(whole["secret_psnr"])
+    half = evaluate_model(start, covers, secrets, "cpu", cfg.domains(), cropgrid=0.5)
+    assert half["secret_psnr_crop"] != pytest.approx(whole["secret_psnr"])
+    trained = load_file(str(tmp_path / "b" / "checkpoint.safetensors"))
+    for name, value in start.named_parameters():
+        same = torch.equal(trained[f"model.{name}"], value) if f"model.{name}" in trained else None
+        assert same is not None, name
+        assert same == (not name.startswith("decoder.")), name  # CN and EN as they were; DN moved
+    with pytest.raises(ExypnoError, match="--init"):
+        train(tiny(photo_dir, tmp_path / "c", steps=2, decoder_only=True), progress=False)
+
+
 def test_init_refuses_another_architecture(photo_dir, tmp_path):
     import pytest
 

@@ -132,8 +132,9 @@ def cmd_train(args) -> int:
         batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta,
         **({"noise": noise} if noise is not None else {}),
         attacks=attacks, steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        workers=args.workers, max_minutes=args.max_minutes, init=args.init, min_scale=args.min_scale,
-        bits=args.bits, bit_block=args.bit_block, val_jpeg=args.val_jpeg,
+        workers=args.workers, max_minutes=args.max_minutes, init=args.init, decoder_only=args.decoder_only,
+        min_scale=args.min_scale,
+        bits=args.bits, bit_block=args.bit_block, val_jpeg=args.val_jpeg, val_cropgrid=args.val_cropgrid,
         cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup,
         warmup_db=args.warmup_db, pairing=args.pairing, audio=args.audio,
         spectrogram=args.spectrogram,
@@ -174,7 +175,7 @@ def cmd_evaluate(args) -> int:
                                    seconds=args.seconds, size=args.size or 256, seed=args.seed)
             return 0
         evaluate_audio_pairs(pairs, Path(args.out), model=args.model, seconds=args.seconds, size=args.size or 256,
-                             force=args.force)
+                             force=args.force, speech=args.speech)
         return 0
     if args.attack:
         if args.lsb or args.sealed:
@@ -418,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val-jpeg", type=int, metavar="QUALITY",
                    help="validate the secret (bit errors, or PSNR) after a JPEG re-save of the stego at this "
                         "quality, and pick the best by it")
+    p.add_argument("--val-cropgrid", type=float, metavar="FRACTION",
+                   help="validate also on a window of this fraction of each stego's side, put on the grid as "
+                        "reveal puts a crop, and pick the best by clean and cropped reveals together")
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
     p.add_argument("--cover-warmup", type=int, default=0,
@@ -447,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this many minutes")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     p.add_argument("--init", help="start from this model's weights (fine-tuning); its architecture is kept")
+    p.add_argument("--decoder-only", action="store_true",
+                   help="with --init: train DN alone; CN and EN stay as they are, and so do the stegos they write "
+                        "(new noise layers for a shipped model, with no change to its covers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -540,6 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(standard: cuts to 75%%/50%%, noise 0.5/2 steps, volume 0.5/0.7)")
     p.add_argument("--seed", type=int, default=0, help="seed of the attacks' randomness (crop offsets, noise)")
     p.add_argument("--seconds", type=float, default=4.0, help="sounds: cut every clip to this many seconds")
+    p.add_argument("--speech", default="speech*", metavar="PATTERN",
+                   help="sound secrets whose file name matches this pattern are speech: scored also by STOI and "
+                        "wide-band PESQ (default 'speech*', as scripts/install-audio names them; '*' for all)")
     p.add_argument("--force", action="store_true")
     _model_arg(p, auto=True)
     p.set_defaults(func=cmd_evaluate)

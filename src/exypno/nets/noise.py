@@ -179,12 +179,16 @@ class CropGrid(Crop):
         self.min_side = 2 * multiple
 
     def forward(self, x, cover):
-        m = self.multiple
-        top, left, ch, cw = self.window(*x.shape[-2:])
-        dy, dx = top % m, left % m
-        window = x[..., top : top + ch, left : left + cw]
-        padded = F.pad(window, (dx, (-(cw + dx)) % m, dy, (-(ch + dy)) % m), mode="reflect")
-        return padded, (top, left, ch, cw, dy, dx)
+        return on_grid(x, *self.window(*x.shape[-2:]), self.multiple)
+
+
+def on_grid(x: torch.Tensor, top: int, left: int, ch: int, cw: int, m: int) -> tuple[torch.Tensor, Box]:
+    """The window (top, left, ch, cw) of ``x``, padded onto the grid of ``m`` pixels as ``Stego.reveal`` pads a
+    crop once its grid search has found the shift; and its Box."""
+    dy, dx = top % m, left % m
+    window = x[..., top : top + ch, left : left + cw]
+    padded = F.pad(window, (dx, (-(cw + dx)) % m, dy, (-(ch + dy)) % m), mode="reflect")
+    return padded, (top, left, ch, cw, dy, dx)
 
 
 class Resize(nn.Module):

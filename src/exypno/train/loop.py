@@ -34,7 +34,7 @@ from ..errors import ExypnoError
 from ..nets import PRESETS, StegoModel, count_parameters
 from ..nets.files import save_model
 from ..nets.layers import GaussianNoise
-from ..nets.noise import NoiseChannel, jpeg_roundtrip
+from ..nets.noise import NoiseChannel, jpeg_roundtrip, on_grid
 from . import distributed
 from .memory import keep_freed_memory
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
@@ -77,9 +77,15 @@ class TrainConfig:
     workers: int = 0  # > 0: draw training batches in this many worker processes (data.BatchStream)
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
+    # train DN alone, CN and EN kept as --init gave them: the stegos (so the cover's quality, and every stego
+    # already written) stay as they were, and the decoder learns to read them through new noise layers
+    decoder_only: bool = False
     bits: int = 0  # > 0: the secret is this many planes of random bits (a bit-hiding model), not a photo
     bit_block: int = 1  # with bits: each bit fills a square of this side (robust to JPEG; see BitsDomain)
     val_jpeg: int | None = None  # validate (and pick the best) after a JPEG re-save of the stego at this quality
+    # validate also on a window of this fraction of each stego's side, at a fixed offset per pair, padded onto
+    # the grid as reveal pads a crop; the best is then picked on clean and cropped reveals together
+    val_cropgrid: float | None = None
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
     cover_warmup: int = 0  # steps over which the cover target rises from warmup_db below to its value
@@ -119,9 +125,11 @@ class _Channel(nn.Module):
     secret, or its crop).
     """
 
-    def __init__(self, model: StegoModel, noise: GaussianNoise, attacks: NoiseChannel, domains):
+    def __init__(self, model: StegoModel, noise: GaussianNoise, attacks: NoiseChannel, domains,
+                 decoder_only: bool = False):
         super().__init__()
         self.model = model
+        self.decoder_only = decoder_only
         self.noise = noise
         self.attacks = attacks
         self.cover_domain, self.secret_domain = domains
@@ -129,7 +137,8 @@ class _Channel(nn.Module):
     def forward(self, cover: torch.Tensor, secret: torch.Tensor):
         cd, sd = self.cover_domain, self.secret_domain
         cover_t = cd.to_net(cover)
-        stego = cd.to_file(self.model.hide(cover_t, sd.to_net(secret)), like=cover)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.decoder_only):
+            stego = cd.to_file(self.model.hide(cover_t, sd.to_net(secret)), like=cover)
         received, box = self.attacks(stego, cover) if cd.kind == "image" else (stego, None)
         revealed = self.model.reveal(self.noise(cd.to_net(received)))
         if box is not None:  # the window kept: that crop of the secret, from where it sits in the reveal
@@ -140,14 +149,16 @@ class _Channel(nn.Module):
 
 
 def evaluate_model(model: StegoModel, covers: torch.Tensor, secrets: torch.Tensor, device, domains,
-              chunk: int = 16, jpeg: int | None = None) -> dict:
+              chunk: int = 16, jpeg: int | None = None, cropgrid: float | None = None) -> dict:
     """The cover's figure on the stego as its file holds it (PSNR of the 8-bit image, SNR of the 16-bit
     waveform); then the secret's: PSNR of the 8-bit revealed image, SNR of the revealed waveform, or, for a
     bit-hiding model, the error rate of the decoder's hard decisions. With ``jpeg`` (an image cover), the
-    secret's figure is taken after re-saving the stego as JPEG at that quality (and without it, as *_clean)."""
+    secret's figure is taken after re-saving the stego as JPEG at that quality (and without it, as *_clean).
+    With ``cropgrid`` (image in image), also on a window of that fraction of the side (secret_psnr_crop),
+    at an offset that differs from pair to pair but not from one validation to the next."""
     cd, sd = domains
     model.eval()
-    cov, sec, clean = [], [], []
+    cov, sec, clean, cropped = [], [], [], []
     with torch.no_grad():
         for i in range(0, len(covers), chunk):
             c, s = covers[i : i + chunk].to(device), secrets[i : i + chunk].to(device)
@@ -160,6 +171,15 @@ def evaluate_model(model: StegoModel, covers: torch.Tensor, secrets: torch.Tenso
                 return sd.db(sd.exact_file(out, like=s) if sd.kind == "image" else out, s).cpu()
 
             cov.append(cd.db(stego, c).cpu())
+            if cropgrid:
+                h, w = stego.shape[-2:]
+                ch, cw = round(h * cropgrid), round(w * cropgrid)
+                for j in range(len(stego)):
+                    k = i + j
+                    seen, (top, left, _, _, dy, dx) = on_grid(
+                        stego[j : j + 1], (k * 7) % (h - ch + 1), (k * 11) % (w - cw + 1), ch, cw, model.multiple)
+                    out = sd.exact_file(model.reveal(cd.to_net(seen)), like=seen)[..., dy : dy + ch, dx : dx + cw]
+                    cropped.append(sd.db(out, s[j : j + 1, :, top : top + ch, left : left + cw]).cpu())
             if jpeg:
                 clean.append(score(stego))
             sec.append(score(jpeg_roundtrip(stego, jpeg) if jpeg else stego))
@@ -176,6 +196,8 @@ def evaluate_model(model: StegoModel, covers: torch.Tensor, secrets: torch.Tenso
         figures.update({f"secret_{unit[sd.kind]}": float(sec.mean()), f"secret_{unit[sd.kind]}_worst": float(sec.min())})
         if jpeg:
             figures.update(jpeg_quality=jpeg, **{f"secret_{unit[sd.kind]}_clean": float(torch.cat(clean).mean())})
+        if cropgrid:
+            figures.update(crop_fraction=cropgrid, secret_psnr_crop=float(torch.cat(cropped).mean()))
     return figures
 
 
@@ -327,6 +349,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         cfg.noise = 0.0 if net_config.lattice else 0.25 / 255
     elif net_config.lattice and cfg.noise:
         raise ExypnoError("a lattice model's channel is the 16-bit file itself: train it with --noise 0")
+    if cfg.decoder_only and not (cfg.init or resume):
+        raise ExypnoError("--decoder-only trains the decoder of a model that hides already: give --init")
+    if cfg.val_cropgrid and cfg.pairing != "image-in-image":
+        raise ExypnoError("--val-cropgrid is for image in image")
     if cfg.val_jpeg and cover_domain.kind != "image":
         raise ExypnoError("--val-jpeg is for models whose cover is an image")
     draw, validation = _data(cfg, ctx.main)
@@ -339,7 +365,10 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
     if ctx.rank:
         torch.manual_seed(cfg.seed + 1000 * ctx.rank)  # but each rank its own noise
     rng = np.random.default_rng(cfg.seed + ctx.rank)  # and its own crops
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.decoder_only:
+        for part in (model.compressor, model.encoder):
+            part.requires_grad_(False)
+    optimizer = torch.optim.Adam((p for p in model.parameters() if p.requires_grad), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=0.5, patience=3, min_lr=cfg.min_lr
     )
@@ -356,7 +385,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
     meta["hardware"] = hardware(ctx.device)
-    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks, model.multiple), domains)
+    channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks, model.multiple), domains,
+                       cfg.decoder_only)
     if ctx.world > 1:
         channel = DistributedDataParallel(channel, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
 
@@ -419,8 +449,11 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch_states = ctx.gather(torch.get_rng_state())
             val_loss = None
             if ctx.main:
-                figures = evaluate_model(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg)
+                figures = evaluate_model(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg,
+                                         cropgrid=cfg.val_cropgrid)
                 cover_db, secret_db = _headline(figures)
+                if cfg.val_cropgrid:  # the secret's error: clean and cropped reveals weigh the same
+                    secret_db = -10 * math.log10((10 ** (-secret_db / 10) + 10 ** (-figures["secret_psnr_crop"] / 10)) / 2)
             if ctx.main:
                 short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
             if ctx.main and cfg.bits:
