@@ -6,7 +6,8 @@
 Pairs of the seven held-out photos at 256x256 (photo i hides photo i+1 and i+2), as in benchmarks/attacks.py,
 or with ``--covers``, of the wallpapers there at ``--size`` (picture i hides picture i+1; ``--limit`` pairs).
 Each stego is cut to a ``--side`` square at a random offset and padded back onto the model's grid with the
-offset it really had (what ``reveal``'s grid search must find, here given), then revealed; the same
+offset it really had (what ``reveal``'s grid search must find, here given), then revealed as ``reveal`` does
+(with the model's border decoder along the edges that cut its grid, unless ``--plain``); the same
 square of the whole stego's reveal is the reference. This isolates what the border costs from what a
 wrong shift costs (benchmarks/alignment.py). Prints the mean PSNR of both, and both by distance in pixels
 to the nearest edge of the crop.
@@ -16,19 +17,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
 
-from exypno.api import Stego, _pad_mode, _run_padded
+from exypno.api import Stego
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 
 BANDS = 12  # distances 0 .. BANDS - 1 shown; the rest pooled in the last
-
-
-def reveal(stego: Stego, img: np.ndarray) -> np.ndarray:
-    x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float() / 255
-    with torch.inference_mode():
-        out = _run_padded(stego.model.reveal, [x], stego.model.multiple).clamp(0, 1)
-    return (out[0].permute(1, 2, 0).numpy() * 255).round()
 
 
 def main() -> int:
@@ -39,8 +32,11 @@ def main() -> int:
     ap.add_argument("--covers", help="folder of wallpapers (scripts/install-heldout) instead of the seven photos")
     ap.add_argument("--size", type=int, default=256, help="side of the stegos (default 256)")
     ap.add_argument("--limit", type=int, default=14, help="with --covers: this many pairs")
+    ap.add_argument("--plain", action="store_true", help="the model's decoder alone, without its border decoder")
     args = ap.parse_args()
     stego_model = Stego.load(args.model)
+    if args.plain:
+        stego_model.model.border_decoder = None
     m, side = stego_model.model.multiple, args.side
     rng = np.random.default_rng(args.seed)
     size = args.size
@@ -61,10 +57,10 @@ def main() -> int:
         y0, x0 = (int(v) for v in rng.integers(0, size - side + 1, 2))
         crop = stego[y0 : y0 + side, x0 : x0 + side]
         dy, dx = y0 % m, x0 % m  # the rows and columns its first blocks lost: the shift a search must find
-        padded = np.pad(crop, ((dy, m), (dx, m), (0, 0)), mode=_pad_mode(crop))
         region = truth[y0 : y0 + side, x0 : x0 + side]
-        for name, out in (("whole", reveal(stego_model, stego)[y0 : y0 + side, x0 : x0 + side]),
-                          ("crop", reveal(stego_model, padded)[dy : dy + side, dx : dx + side])):
+        for name, out in (("whole", stego_model.reveal_shifted(stego, 0, 0)[y0 : y0 + side, x0 : x0 + side]),
+                          ("crop", stego_model.reveal_shifted(np.ascontiguousarray(crop), dy, dx))):
+            out = out.astype(float)
             err = ((out - region) ** 2).mean(-1)
             mse[name].append(err.mean())
             errors[name] += np.bincount(band.ravel(), err.ravel(), BANDS) / np.bincount(band.ravel(), minlength=BANDS)

@@ -23,6 +23,9 @@ DEFAULT_MODEL = "default"
 TILE = 768  # core tile side in pixels
 MARGIN = 64  # context around each tile: more than the networks' receptive field, so tiles do not show
 ALIGN_PATCH = 128  # side of the central patch on which a stego's grid alignment is searched
+# Pixels from a cut edge that a model's border decoder reveals: benchmarks/crop_border.py finds the plain
+# decoder's loss reaching about 10 pixels into a crop.
+BORDER_BAND = 12
 ALIGN_GAIN = 1.2  # a shift must give this much more contrast than any other to be taken (see Stego.alignment)
 
 
@@ -187,18 +190,46 @@ class Stego:
         if output is not None:
             check_output(output, force)
         stego_img = read_image(stego)
-        dy, dx = self.alignment(stego_img) if align else (0, 0)
-        self.shift = (dy, dx)
-        if dy or dx:
-            stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
-        with torch.inference_mode():
-            revealed = _run_tiled(
-                self.model.reveal, [_to_tensor(stego_img)], self.model.multiple, self.model.config.secret_channels
-            )
-        revealed_img = _to_image(revealed)[dy:, dx:]
+        self.shift = self.alignment(stego_img) if align else (0, 0)
+        revealed_img = self.reveal_shifted(stego_img, *self.shift)
         if output is not None:
             write_png(output, revealed_img, force)
         return revealed_img
+
+    def reveal_shifted(self, stego_img: np.ndarray, dy: int, dx: int) -> np.ndarray:
+        """The reveal of a uint8 stego that lost ``dy`` rows and ``dx`` columns of its grid's first blocks: they
+        are mirrored back in. A model with a border decoder reveals the band along the edges that cut through
+        the grid's blocks with it (``cut_edges``; ``NetConfig.border``)."""
+        h, w = stego_img.shape[:2]
+        if dy or dx:
+            stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
+        decoders = [self.model.reveal]
+        band = border_band(h, w, cut_edges(h, w, dy, dx, self.model.multiple))
+        if self.model.border_decoder is not None and band.any():
+            decoders.append(self.model.reveal_border)
+        with torch.inference_mode():
+            revealed_img, *border = (_to_image(_run_tiled(
+                decoder, [_to_tensor(stego_img)], self.model.multiple, self.model.config.secret_channels
+            ))[dy:, dx:] for decoder in decoders)
+        if border:
+            revealed_img = np.where(band[..., None], border[0], revealed_img)
+        return revealed_img
+
+
+def cut_edges(h: int, w: int, dy: int, dx: int, m: int) -> tuple[bool, bool, bool, bool]:
+    """Which edges of an h x w stego (top, left, bottom, right) cut through the blocks of the model's grid of
+    ``m`` pixels, the grid search having found the shift (dy, dx). Such an edge is a crop's (or the far edge of
+    a picture whose side is no multiple of ``m``, whose last blocks were cut when the stego was written); an
+    edge on the grid may be either a crop's or the picture's own."""
+    return dy != 0, dx != 0, (dy + h) % m != 0, (dx + w) % m != 0
+
+
+def border_band(h: int, w: int, cut: tuple[bool, bool, bool, bool], width: int = BORDER_BAND) -> np.ndarray:
+    """(h, w) bool: the pixels within ``width`` of an edge that ``cut`` marks (top, left, bottom, right)."""
+    top, left, bottom, right = cut
+    rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]
+    return ((top & (rows < width)) | (bottom & (rows >= h - width))
+            | (left & (cols < width)) | (right & (cols >= w - width)))
 
 
 _CACHE: dict[str, Stego] = {}

@@ -44,6 +44,9 @@ class NetConfig:
     lattice: tuple[float, ...] = ()  # periods of the fine features EN sees of the cover and DN of the stego
     # (span, mu): the modem is the fixed code LatticeCode on the first period, not a learnt one (lattice.py)
     qim: tuple[float, ...] = ()
+    # a second decoder, for the band along the edges of a cropped stego that cut through the grid's blocks
+    # (api.Stego.reveal): trained on crops alone, with CN and EN fixed (exypno train --decoder-only)
+    border: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -296,6 +299,7 @@ class StegoModel(nn.Module):
         self.compressor = CompressorNet(config)
         self.encoder = EncoderNet(config)
         self.decoder = DecoderNet(config)
+        self.border_decoder = DecoderNet(config) if config.border else None
 
     @property
     def multiple(self) -> int:
@@ -307,6 +311,10 @@ class StegoModel(nn.Module):
 
     def reveal(self, stego: torch.Tensor) -> torch.Tensor:
         return self.decoder(stego)
+
+    def reveal_border(self, stego: torch.Tensor) -> torch.Tensor:
+        """The border decoder's reveal: right only near the cut edges of a crop (see NetConfig.border)."""
+        return self.border_decoder(stego)
 
 
 PRESETS: dict[str, NetConfig] = {
