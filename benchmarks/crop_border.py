@@ -18,6 +18,7 @@ import argparse
 
 import numpy as np
 
+from exypno import api
 from exypno.api import Stego
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 
@@ -33,7 +34,11 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=256, help="side of the stegos (default 256)")
     ap.add_argument("--limit", type=int, default=14, help="with --covers: this many pairs")
     ap.add_argument("--plain", action="store_true", help="the model's decoder alone, without its border decoder")
+    ap.add_argument("--band", type=int, help=f"pixels from a cut edge given to the border decoder (default "
+                                            f"{api.BORDER_BAND})")
     args = ap.parse_args()
+    if args.band is not None:
+        api.BORDER_BAND = args.band
     stego_model = Stego.load(args.model)
     if args.plain:
         stego_model.model.border_decoder = None

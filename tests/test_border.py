@@ -29,7 +29,7 @@ def test_border_band_follows_the_cut_edges():
     band = border_band(40, 30, (True, False, False, True), width=5)
     assert band[:5].all() and band[:, -5:].all()
     assert not band[5:, :-5].any()
-    assert not border_band(40, 30, (False,) * 4).any()
+    assert not border_band(40, 30, (False,) * 4, 5).any()
 
 
 def tiny(border: bool, seed: int = 0) -> StegoModel:
@@ -53,7 +53,7 @@ def test_a_border_decoder_reveals_only_the_band_along_cut_edges(tmp_path, rng):
     crop = stego[5:90, 7:88]  # 85 x 81 at (5, 7): all four edges cut through the blocks
     a = with_border.reveal(np.ascontiguousarray(crop), align=False)
     b = without.reveal(np.ascontiguousarray(crop), align=False)
-    band = border_band(*crop.shape[:2], cut_edges(*crop.shape[:2], 0, 0, 4))  # no shift given: far edges only
+    band = border_band(*crop.shape[:2], cut_edges(*crop.shape[:2], 0, 0, 4), BORDER_BAND)  # no shift given: far edges only
     assert band.any() and not band.all()
     assert np.array_equal(a[~band], b[~band])
     assert not np.array_equal(a[band], b[band])

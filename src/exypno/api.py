@@ -204,7 +204,7 @@ class Stego:
         if dy or dx:
             stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
         decoders = [self.model.reveal]
-        band = border_band(h, w, cut_edges(h, w, dy, dx, self.model.multiple))
+        band = border_band(h, w, cut_edges(h, w, dy, dx, self.model.multiple), BORDER_BAND)
         if self.model.border_decoder is not None and band.any():
             decoders.append(self.model.reveal_border)
         with torch.inference_mode():
@@ -224,7 +224,7 @@ def cut_edges(h: int, w: int, dy: int, dx: int, m: int) -> tuple[bool, bool, boo
     return dy != 0, dx != 0, (dy + h) % m != 0, (dx + w) % m != 0
 
 
-def border_band(h: int, w: int, cut: tuple[bool, bool, bool, bool], width: int = BORDER_BAND) -> np.ndarray:
+def border_band(h: int, w: int, cut: tuple[bool, bool, bool, bool], width: int) -> np.ndarray:
     """(h, w) bool: the pixels within ``width`` of an edge that ``cut`` marks (top, left, bottom, right)."""
     top, left, bottom, right = cut
     rows, cols = np.arange(h)[:, None], np.arange(w)[None, :]

@@ -79,7 +79,8 @@ def cmd_models(args) -> int:
         card = json.loads(f.with_suffix(".json").read_text())
         fig = card.get("figures", {})
         summary = ", ".join(f"{k} {v:.2f}" for k, v in fig.items() if isinstance(v, (int, float)))
-        print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {card.get('part', 'full'):<8} {summary}")
+        part = card.get("part", "full") + ("+border" if card["config"].get("border") else "")
+        print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {part:<12} {summary}")
     return 0
 
 
@@ -374,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list presets (parameters, GMAC per megapixel) and shipped weights")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("export", help="write the sender (CN+EN) or receiver (DN) part of a model")
+    p = sub.add_parser("export", help="write the sender (CN+EN) or receiver (DN, and its border decoder if it has one) part of a model")
     p.add_argument("--part", choices=("sender", "receiver", "full"), required=True)
     p.add_argument("-o", "--output", required=True, help="NAME.safetensors (NAME.json is written beside)")
     p.add_argument("--force", action="store_true")
@@ -421,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "quality, and pick the best by it")
     p.add_argument("--val-cropgrid", type=float, metavar="FRACTION",
                    help="validate also on a window of this fraction of each stego's side, put on the grid as "
-                        "reveal puts a crop, and pick the best by clean and cropped reveals together")
+                        "reveal puts a crop, and pick the best by the crops' reveal (a decoder for crops' borders)")
     p.add_argument("--cover-target", type=float,
                    help="steer alpha during training so that the cover PSNR settles at this many dB")
     p.add_argument("--cover-warmup", type=int, default=0,

@@ -84,7 +84,7 @@ class TrainConfig:
     bit_block: int = 1  # with bits: each bit fills a square of this side (robust to JPEG; see BitsDomain)
     val_jpeg: int | None = None  # validate (and pick the best) after a JPEG re-save of the stego at this quality
     # validate also on a window of this fraction of each stego's side, at a fixed offset per pair, padded onto
-    # the grid as reveal pads a crop; the best is then picked on clean and cropped reveals together
+    # the grid as reveal pads a crop; the best is then the one whose reveal of the crops is best
     val_cropgrid: float | None = None
     cover_target: float | None = None  # dB: steer alpha each step so that the cover PSNR settles here
     alpha_rate: float = 0.02  # how fast alpha moves: log(alpha) changes by this much per dB off the target
@@ -452,8 +452,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
                 figures = evaluate_model(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg,
                                          cropgrid=cfg.val_cropgrid)
                 cover_db, secret_db = _headline(figures)
-                if cfg.val_cropgrid:  # the secret's error: clean and cropped reveals weigh the same
-                    secret_db = -10 * math.log10((10 ** (-secret_db / 10) + 10 ** (-figures["secret_psnr_crop"] / 10)) / 2)
+                if cfg.val_cropgrid:  # the best is the one that reveals crops best (the clean figure is logged)
+                    secret_db = figures["secret_psnr_crop"]
             if ctx.main:
                 short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
             if ctx.main and cfg.bits:
