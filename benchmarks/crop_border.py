@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/crop_border.py [--model default] [--side 128]
     .venv/bin/python benchmarks/crop_border.py --covers data/heldout --size 1024 --side 512 --limit 14
+    .venv/bin/python benchmarks/crop_border.py --whole --size 250
 
 Pairs of the seven held-out photos at 256x256 (photo i hides photo i+1 and i+2), as in benchmarks/attacks.py,
 or with ``--covers``, of the wallpapers there at ``--size`` (picture i hides picture i+1; ``--limit`` pairs).
@@ -25,6 +26,21 @@ from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 BANDS = 12  # distances 0 .. BANDS - 1 shown; the rest pooled in the last
 
 
+def whole_stegos(stego_model: Stego, pairs, size: int) -> int:
+    from exypno.evaluate.metrics import psnr_8bit
+
+    border, found = stego_model.model.border_decoder, {"with": [], "without": []}
+    for cover, secret in pairs:
+        stego = stego_model.hide(cover, secret)
+        for name, decoder in (("with", border), ("without", None)):
+            stego_model.model.border_decoder = decoder
+            found[name].append(psnr_8bit(secret, stego_model.reveal_shifted(stego, 0, 0)))
+    stego_model.model.border_decoder = border
+    print(f"{len(pairs)} whole {size}x{size} stegos: secret {np.mean(found['with']):.2f} dB with the border decoder, "
+          f"{np.mean(found['without']):.2f} without")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="default")
@@ -34,6 +50,9 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=256, help="side of the stegos (default 256)")
     ap.add_argument("--limit", type=int, default=14, help="with --covers: this many pairs")
     ap.add_argument("--plain", action="store_true", help="the model's decoder alone, without its border decoder")
+    ap.add_argument("--whole", action="store_true",
+                    help="no crops: reveal whole stegos of --size with and without the border decoder (it reads "
+                         "the far edges of a size that is no multiple of the grid's)")
     ap.add_argument("--band", type=int, help=f"pixels from a cut edge given to the border decoder (default "
                                             f"{api.BORDER_BAND})")
     args = ap.parse_args()
@@ -52,6 +71,8 @@ def main() -> int:
         photos = list(heldout_photos(size).values())
         n = len(photos)
         pairs = [(photos[i % n], photos[(i % n + 1 + i // n) % n]) for i in range(2 * n)]
+    if args.whole:
+        return whole_stegos(stego_model, pairs, size)
     errors = {"whole": np.zeros(BANDS), "crop": np.zeros(BANDS)}
     counts, mse = np.zeros(BANDS), {"whole": [], "crop": []}
     yy, xx = np.mgrid[:side, :side]

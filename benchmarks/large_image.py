@@ -38,11 +38,18 @@ def main() -> int:
     revealed = model.reveal(stego)
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the same stego less its first row and column: the grid search finds the shift, and a model with a
+    # border decoder runs it too, on the whole picture, for the band along the edges now off the grid
+    t3 = time.perf_counter()
+    model.reveal(stego[1:, 1:])
+    t4 = time.perf_counter()
     images_mb = 4 * cover.nbytes / 2**20
     result = {"megapixels": args.width * args.height / 1e6, "hide_s": t1 - t0, "reveal_s": t2 - t1,
+              "reveal_cropped_s": t4 - t3,
               "peak_rss_mb": peak, "rss_before_mb": rss0, "four_uint8_images_mb": images_mb,
               "cover_psnr": float(psnr_8bit(cover, stego)), "secret_psnr": float(psnr_8bit(secret, revealed))}
-    print(f"{result['megapixels']:.1f} MP: hide {result['hide_s']:.1f} s, reveal {result['reveal_s']:.1f} s, "
+    print(f"{result['megapixels']:.1f} MP: hide {result['hide_s']:.1f} s, reveal {result['reveal_s']:.1f} s "
+          f"(cropped by a pixel: {result['reveal_cropped_s']:.1f} s), "
           f"peak RSS {peak:.0f} MB (model loaded: {rss0:.0f} MB; the four uint8 images alone: {images_mb:.0f} MB); "
           f"cover {result['cover_psnr']:.2f} dB, secret {result['secret_psnr']:.2f} dB")
     out = Path(__file__).resolve().parent / "results" / "large_image.json"
