@@ -123,3 +123,22 @@ def test_the_shipped_default_reads_the_cut_far_edges_of_an_odd_sized_stego():
         model.model.border_decoder = border
     # 14 such pairs (benchmarks/crop_border.py --whole --size 250): 33.33 dB against 32.01
     assert psnr_8bit(secret, model.reveal(stego)) > plain + 0.3
+
+
+def test_border_strips_give_what_the_whole_picture_gives(monkeypatch):
+    """On a large crop the border decoder runs on strips along the cut edges, not on the whole picture."""
+    from exypno.evaluate.heldout import heldout_photos
+
+    from exypno.media.image import resize
+
+    photos = heldout_photos(None)
+    cover, secret = resize(photos["rocket"], 960, 1000), resize(photos["china"], 960, 1000)
+    model = Stego.load("default")
+    crop = np.ascontiguousarray(model.hide(cover, secret)[3:958, 6:997])  # 955 x 991, every edge off the grid
+    strips = model._border_strips(955 + 3, 991 + 2, 3, 2, (True,) * 4)
+    assert len(strips) == 4  # here strips, not the whole picture
+    by_strips = model.reveal_shifted(crop, 3, 2)
+    monkeypatch.setattr(Stego, "_border_strips", lambda self, hp, wp, *a: [((slice(None),) * 2,) * 2])
+    whole = model.reveal_shifted(crop, 3, 2)
+    # MARGIN pixels of context past the band, as tiles have: equal up to float rounding
+    assert np.abs(by_strips.astype(int) - whole).max() <= 1 and np.mean(by_strips != whole) < 0.001

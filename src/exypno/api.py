@@ -203,17 +203,38 @@ class Stego:
         h, w = stego_img.shape[:2]
         if dy or dx:
             stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
-        decoders = [self.model.reveal]
-        band = border_band(h, w, cut_edges(h, w, dy, dx, self.model.multiple), BORDER_BAND)
+        cut = cut_edges(h, w, dy, dx, self.model.multiple)
+        revealed_img = self._decode(self.model.reveal, stego_img)[dy:, dx:]
+        band = border_band(h, w, cut, BORDER_BAND)
         if self.model.border_decoder is not None and band.any():
-            decoders.append(self.model.reveal_border)
-        with torch.inference_mode():
-            revealed_img, *border = (_to_image(_run_tiled(
-                decoder, [_to_tensor(stego_img)], self.model.multiple, self.model.config.secret_channels
-            ))[dy:, dx:] for decoder in decoders)
-        if border:
-            revealed_img = np.where(band[..., None], border[0], revealed_img)
+            border = np.zeros_like(stego_img[..., :1].repeat(self.model.config.secret_channels, -1))
+            for (rows, cols), (keep_rows, keep_cols) in self._border_strips(*stego_img.shape[:2], dy, dx, cut):
+                strip = self._decode(self.model.reveal_border, stego_img[rows, cols])
+                border[rows, cols][keep_rows, keep_cols] = strip[keep_rows, keep_cols]
+            revealed_img = np.where(band[..., None], border[dy:, dx:], revealed_img)
         return revealed_img
+
+    def _decode(self, decoder, img: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out = _run_tiled(decoder, [_to_tensor(img)], self.model.multiple, self.model.config.secret_channels)
+        return _to_image(out)
+
+    def _border_strips(self, hp: int, wp: int, dy: int, dx: int, cut) -> list[tuple[tuple[slice, slice], ...]]:
+        """Where the border decoder runs on an (hp, wp) stego padded onto the grid, and which of its output to
+        keep (in the strip's coordinates): a strip along each cut edge, from a row or column on the grid,
+        reaching ``MARGIN`` pixels of context past the band (as tiles do), of which the band along that edge
+        is kept (near another strip's far side a strip has no context); or the whole picture, where the
+        strips would cover half of it or more."""
+        m, band, reach = self.model.multiple, BORDER_BAND, BORDER_BAND + MARGIN
+        every = slice(None)
+        top, left, bottom, right = cut
+        start_bottom, start_right = max(0, hp - reach) // m * m, max(0, wp - reach) // m * m
+        strips = ([((slice(0, -(-(dy + reach) // m) * m), every), (slice(dy, dy + band), every))] if top else []) + \
+                 ([((every, slice(0, -(-(dx + reach) // m) * m)), (every, slice(dx, dx + band)))] if left else []) + \
+                 ([((slice(start_bottom, hp), every), (slice(hp - band - start_bottom, None), every))] if bottom else []) + \
+                 ([((every, slice(start_right, wp)), (every, slice(wp - band - start_right, None)))] if right else [])
+        area = sum(len(range(hp)[r]) * len(range(wp)[c]) for (r, c), _ in strips)
+        return strips if 2 * area < hp * wp else [((every, every), (every, every))]
 
 
 def cut_edges(h: int, w: int, dy: int, dx: int, m: int) -> tuple[bool, bool, bool, bool]:
