@@ -207,7 +207,7 @@ class Stego:
         revealed_img = self._decode(self.model.reveal, stego_img)[dy:, dx:]
         band = border_band(h, w, cut, BORDER_BAND)
         if self.model.border_decoder is not None and band.any():
-            border = np.zeros_like(stego_img[..., :1].repeat(self.model.config.secret_channels, -1))
+            border = np.zeros((*stego_img.shape[:2], self.model.config.secret_channels), np.uint8)
             for (rows, cols), (keep_rows, keep_cols) in self._border_strips(*stego_img.shape[:2], dy, dx, cut):
                 strip = self._decode(self.model.reveal_border, stego_img[rows, cols])
                 border[rows, cols][keep_rows, keep_cols] = strip[keep_rows, keep_cols]
@@ -227,12 +227,18 @@ class Stego:
         strips would cover half of it or more."""
         m, band, reach = self.model.multiple, BORDER_BAND, BORDER_BAND + MARGIN
         every = slice(None)
-        top, left, bottom, right = cut
-        start_bottom, start_right = max(0, hp - reach) // m * m, max(0, wp - reach) // m * m
-        strips = ([((slice(0, -(-(dy + reach) // m) * m), every), (slice(dy, dy + band), every))] if top else []) + \
-                 ([((every, slice(0, -(-(dx + reach) // m) * m)), (every, slice(dx, dx + band)))] if left else []) + \
-                 ([((slice(start_bottom, hp), every), (slice(hp - band - start_bottom, None), every))] if bottom else []) + \
-                 ([((every, slice(start_right, wp)), (every, slice(wp - band - start_right, None)))] if right else [])
+
+        def lead(shift: int) -> tuple[slice, slice]:  # from the first row (column); its band starts at `shift`
+            return slice(0, -(-(shift + reach) // m) * m), slice(shift, shift + band)
+
+        def tail(n: int) -> tuple[slice, slice]:  # from a row (column) on the grid; its band ends at `n`
+            start = max(0, n - reach) // m * m
+            return slice(start, n), slice(n - band - start, None)
+
+        strips = []
+        for is_cut, (span, keep), rows in zip(cut, (lead(dy), lead(dx), tail(hp), tail(wp)), (True, False, True, False)):
+            if is_cut:
+                strips.append(((span, every), (keep, every)) if rows else ((every, span), (every, keep)))
         area = sum(len(range(hp)[r]) * len(range(wp)[c]) for (r, c), _ in strips)
         return strips if 2 * area < hp * wp else [((every, every), (every, every))]
 
