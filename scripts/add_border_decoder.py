@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from exypno.nets.files import load_model, read_card, save_model  # noqa: E402
+from exypno.nets.files import load_model, save_model  # noqa: E402
 from exypno.nets.models import StegoModel  # noqa: E402
 from exypno.train.checkpoint import read_meta  # noqa: E402
 from ship_model import CPU, command_of  # noqa: E402
@@ -30,21 +30,20 @@ def main() -> int:
     ap.add_argument("model", type=Path, help="the model file to extend (rewritten in place)")
     ap.add_argument("run", type=Path, help="the --decoder-only run whose best decoder becomes the border decoder")
     args = ap.parse_args()
-    model, _ = load_model(args.model)
-    card = read_card(args.model)
+    model, card = load_model(args.model)
     trained, run_card = load_model(args.run / "best.safetensors")
     meta = read_meta(args.run / "checkpoint.safetensors")
     if not meta["config"].get("decoder_only"):
         sys.exit(f"{args.run}: not a --decoder-only run")
-    sender = [k for k in model.state_dict() if k.startswith(("compressor.", "encoder."))]
-    theirs = trained.state_dict()
-    if any(not torch.equal(model.state_dict()[k], theirs[k]) for k in sender):
+    ours, theirs = model.state_dict(), trained.state_dict()
+    sender = [k for k in ours if k.startswith(("compressor.", "encoder."))]
+    if any(not torch.equal(ours[k], theirs[k]) for k in sender):
         sys.exit(f"{args.run}: its CN and EN differ from {args.model}'s: it did not train on this model's stegos")
     config = replace(model.config, border=True)
     if replace(trained.config, border=True) != config:
         sys.exit(f"{args.run}: another architecture than {args.model}")
     extended = StegoModel(config)
-    extended.load_state_dict(model.state_dict(), strict=False)
+    extended.load_state_dict(ours, strict=False)
     extended.border_decoder.load_state_dict(trained.decoder.state_dict())
     training = run_card["training"]
     card["border_decoder"] = {

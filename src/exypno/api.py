@@ -203,10 +203,10 @@ class Stego:
         h, w = stego_img.shape[:2]
         if dy or dx:
             stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
-        cut = cut_edges(h, w, dy, dx, self.model.multiple)
         revealed_img = self._decode(self.model.reveal, stego_img)[dy:, dx:]
-        band = border_band(h, w, cut, BORDER_BAND)
-        if self.model.border_decoder is not None and band.any():
+        cut = cut_edges(h, w, dy, dx, self.model.multiple)
+        if self.model.border_decoder is not None and any(cut):
+            band = border_band(h, w, cut, BORDER_BAND)
             border = np.zeros((*stego_img.shape[:2], self.model.config.secret_channels), np.uint8)
             for (rows, cols), (keep_rows, keep_cols) in self._border_strips(*stego_img.shape[:2], dy, dx, cut):
                 strip = self._decode(self.model.reveal_border, stego_img[rows, cols])
