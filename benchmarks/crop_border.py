@@ -53,6 +53,8 @@ def main() -> int:
     ap.add_argument("--whole", action="store_true",
                     help="no crops: reveal whole stegos of --size with and without the border decoder (it reads "
                          "the far edges of a size that is no multiple of the grid's)")
+    ap.add_argument("--on-grid", action="store_true",
+                    help="crops at offsets on the model's grid only: no edge is found cut, and the decoder reads all")
     ap.add_argument("--band", type=int, help=f"pixels from a cut edge given to the border decoder (default "
                                             f"{api.BORDER_BAND})")
     args = ap.parse_args()
@@ -81,6 +83,8 @@ def main() -> int:
         stego = stego_model.hide(cover, secret)
         truth = secret.astype(float)
         y0, x0 = (int(v) for v in rng.integers(0, size - side + 1, 2))
+        if args.on_grid:
+            y0, x0 = y0 // m * m, x0 // m * m
         crop = stego[y0 : y0 + side, x0 : x0 + side]
         dy, dx = y0 % m, x0 % m  # the rows and columns its first blocks lost: the shift a search must find
         region = truth[y0 : y0 + side, x0 : x0 + side]
