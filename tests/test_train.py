@@ -123,6 +123,31 @@ def test_decoder_only_keeps_the_sender_and_trains_the_decoder(photo_dir, tmp_pat
         train(tiny(photo_dir, tmp_path / "c", steps=2, decoder_only=True), progress=False)
 
 
+def test_a_run_from_a_model_with_a_border_decoder_trains_without_it_and_resumes(photo_dir, tmp_path):
+    from dataclasses import replace
+
+    from exypno.nets.files import save_model
+
+    train(tiny(photo_dir, tmp_path / "a", steps=2), progress=False)
+    plain, _ = load_model(tmp_path / "a" / "best.safetensors")
+    bordered = StegoModel(replace(plain.config, border=True))
+    bordered.load_state_dict({**plain.state_dict(),
+                              **{f"border_decoder.{k}": v for k, v in plain.decoder.state_dict().items()}})
+    init = tmp_path / "init.safetensors"
+    save_model(bordered, init)
+    cfg = tiny(photo_dir, tmp_path / "b", steps=2, width=None, blocks=None, init=str(init))
+    assert cfg.net_config() == plain.config  # a border decoder fits one encoder: the run does not carry it
+    train(cfg, progress=False)
+    assert not any(k.startswith("model.border_decoder.") for k in load_file(str(tmp_path / "b" / "checkpoint.safetensors")))
+    # --init's file changes under the run (as the default did when its border decoder shipped): the run
+    # resumes with the architecture it started with, kept in its checkpoint.
+    save_model(StegoModel(NetConfig(width=16, blocks=(1, 1, 1))), init)
+    train(tiny(photo_dir, tmp_path / "b", steps=4), resume=True, progress=False)
+    resumed, _ = load_model(tmp_path / "b" / "best.safetensors")
+    assert resumed.config == plain.config
+    assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 2
+
+
 def test_init_refuses_another_architecture(photo_dir, tmp_path):
     import pytest
 

@@ -21,7 +21,7 @@ import platform
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..errors import ExypnoError
-from ..nets import PRESETS, StegoModel, count_parameters
+from ..nets import PRESETS, NetConfig, StegoModel, count_parameters
 from ..nets.files import save_model
 from ..nets.layers import GaussianNoise
 from ..nets.noise import NoiseChannel, jpeg_roundtrip, on_grid
@@ -105,9 +105,10 @@ class TrainConfig:
     def net_config(self):
         if self.init:  # fine-tuning keeps the architecture of the weights it starts from
             from ..nets.files import read_card
-            from ..nets.models import NetConfig
 
-            return NetConfig.from_dict(read_card(Path(self.init))["config"])
+            # but not a border decoder: it fits one encoder's stegos, and a run trains CN, EN and DN. A new
+            # one is trained for the result (--decoder-only) and added by scripts/add_border_decoder.py.
+            return NetConfig.from_dict({**read_card(Path(self.init))["config"], "border": False})
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels),
                                        ("lattice", self.lattice), ("qim", self.qim)) if v is not None}
@@ -302,12 +303,12 @@ def _load_initial_weights(model: StegoModel, path: Path, spectrogram: str | None
     from ..nets.files import load_model
 
     start, card = load_model(path)
-    if start.config != model.config or getattr(start, "part", "full") != "full":
+    if replace(start.config, border=False) != model.config or getattr(start, "part", "full") != "full":
         raise ExypnoError(f"{path}: its architecture ({start.config}) is not this run's ({model.config})")
     if spectrogram and card.get("spectrogram", spectrogram) != spectrogram:
         raise ExypnoError(f"{path}: it was trained on {card['spectrogram']!r} audio grids, this run uses "
                           f"{spectrogram!r} (--spectrogram)")
-    model.load_state_dict(start.state_dict())
+    model.load_state_dict({k: v for k, v in start.state_dict().items() if not k.startswith("border_decoder.")})
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
@@ -321,10 +322,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
 def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: bool) -> dict:
     out = Path(cfg.out)
     ckpt_path = out / "checkpoint.safetensors"
+    saved_net = None
     if resume:
         if not ckpt_path.exists():
             raise ExypnoError(f"{ckpt_path}: no checkpoint to resume")
-        saved = read_meta(ckpt_path)["config"]
+        saved_meta = read_meta(ckpt_path)
+        saved, saved_net = saved_meta["config"], saved_meta.get("net_config")
         # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
         keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
                 "threads": cfg.threads, "workers": cfg.workers}
@@ -344,7 +347,9 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
-    net_config = cfg.net_config()  # with --init, read from its card: once
+    # The architecture the run started with: --init's file may have changed since (checkpoints before
+    # session 13 lack it, and read --init's card again).
+    net_config = NetConfig.from_dict(saved_net) if saved_net else cfg.net_config()
     if cfg.noise is None:
         cfg.noise = 0.0 if net_config.lattice else 0.25 / 255
     elif net_config.lattice and cfg.noise:
@@ -373,7 +378,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         optimizer, mode="min", factor=0.5, patience=3, min_lr=cfg.min_lr
     )
     meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg), "world_size": ctx.world,
-            "alpha": cfg.alpha}
+            "alpha": cfg.alpha, "net_config": net_config.to_dict()}
     if resume:
         meta, numpy_states, torch_states = load_checkpoint(
             ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, device=ctx.device
