@@ -5,7 +5,9 @@
 Covers: 256x256 crops. "held-out" = four crops of each of the 7 scikit-image/scikit-learn photos (another
 source than any training package); "same-source" = the training folder's validation split. Each cover
 hides another cover of its set. Stego sets: our model, LSB-3 (the paper's baseline), LSB replacement of
-random bits at 100% and 50% of the values, LSB matching at 100%.
+random bits at 100% and 50% of the values, LSB matching at 100%; and `exypno seal` in its two modes (png
+and robust), each cover carrying a random file (as an encrypted or compressed one looks) of half what the
+mode carries in that cover.
 
 (a) Structural detectors and their StegExpose-style fusion: ROC AUC and detection rate at threshold 0.2
     (the false-alarm rate is that of the clean covers); also on whole 512x512 photos (the 7 held-out ones
@@ -15,7 +17,8 @@ random bits at 100% and 50% of the values, LSB matching at 100%.
     source), like the paper's Table 2.
 (c) The paper's Fig. 8: cover | our stego | LSB-3 stego, difference maps and per-channel histograms.
 
-Prints the tables and writes benchmarks/results/security.json and security_fig8.png.
+Prints the tables and writes benchmarks/results/security.json (--out) and security_fig8.png (when the
+default and LSB-3 sets are among --methods).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ import exypno
 from exypno.baselines import lsb_embed_bits, lsb_hide
 from exypno.evaluate.heldout import heldout_photos
 from exypno.media.image import square, write_png
+from exypno.payload.seal import Unreliable, capacity, seal
 from exypno.steganalysis.report import roc_auc
 from exypno.steganalysis.structural import THRESHOLD, analyze
 from exypno.train.data import load_rgb, split_photos
@@ -44,16 +48,35 @@ def crops(photo: np.ndarray, size: int, n: int) -> list[np.ndarray]:
     return [big[y : y + size, x : x + size] for y, x in corners]
 
 
-def stego_sets(covers: list[np.ndarray], model, rng) -> dict[str, list[np.ndarray]]:
+METHODS = ("exypno", "lsb-3", "lsbr-100%", "lsbr-50%", "lsbm-100%", "seal", "seal-robust")
+
+
+def sealed(cover: np.ndarray, mode: str, rng) -> np.ndarray | None:
+    """``cover`` carrying a random file of half what ``mode`` carries in it (a quarter, an eighth where the
+    cover does not carry that back reliably); None where nothing goes."""
+    size = capacity(cover, modes=(mode,))[mode]["bytes"] // 2
+    while size >= 16:
+        try:
+            return seal(cover, rng.bytes(size), "file.bin", "security benchmark", mode=mode)[0]
+        except Unreliable:
+            size //= 2
+    return None
+
+
+def stego_sets(covers: list[np.ndarray], model, rng, methods=METHODS) -> dict[str, list[np.ndarray]]:
     n = len(covers)
     secrets = [covers[(i + 1) % n] for i in range(n)]
-    return {
-        "exypno": [model.hide(c, s) for c, s in zip(covers, secrets)],
-        "lsb-3": [lsb_hide(c, s, 3) for c, s in zip(covers, secrets)],
-        "lsbr-100%": [lsb_embed_bits(c, 1.0, rng) for c in covers],
-        "lsbr-50%": [lsb_embed_bits(c, 0.5, rng) for c in covers],
-        "lsbm-100%": [lsb_embed_bits(c, 1.0, rng, matching=True) for c in covers],
+    make = {
+        "exypno": lambda: [model.hide(c, s) for c, s in zip(covers, secrets)],
+        "lsb-3": lambda: [lsb_hide(c, s, 3) for c, s in zip(covers, secrets)],
+        "lsbr-100%": lambda: [lsb_embed_bits(c, 1.0, rng) for c in covers],
+        "lsbr-50%": lambda: [lsb_embed_bits(c, 0.5, rng) for c in covers],
+        "lsbm-100%": lambda: [lsb_embed_bits(c, 1.0, rng, matching=True) for c in covers],
+        # A cover that carries nothing back is left out of its set (the count is printed).
+        "seal": lambda: [s for s in (sealed(c, "png", rng) for c in covers) if s is not None],
+        "seal-robust": lambda: [s for s in (sealed(c, "robust", rng) for c in covers) if s is not None],
     }
+    return {m: make[m]() for m in methods}
 
 
 def structural_table(covers, sets) -> list[dict]:
@@ -129,7 +152,13 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=1500, help="training steps of each learned detector")
     ap.add_argument("--crop", type=int, default=64, help="training crop of the learned detectors")
     ap.add_argument("--train-covers", type=int, default=200)
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help=f"comma-separated stego sets (default all: {','.join(METHODS)})")
+    ap.add_argument("--out", default="security.json", help="file name under benchmarks/results")
     args = ap.parse_args()
+    methods = [m for m in args.methods.split(",") if m]
+    if unknown := set(methods) - set(METHODS):
+        ap.error(f"unknown --methods {sorted(unknown)}; known: {','.join(METHODS)}")
     rng = np.random.default_rng(0)
     model = exypno.load(args.model)
     held = [c for p in heldout_photos(None).values() for c in crops(p, args.size, 4)]
@@ -141,36 +170,44 @@ def main() -> int:
 
     big = [square(p, 512) for p in heldout_photos(None).values()]
     big += [square(p, 512) for p in val_photos if min(p.shape[:2]) >= 512]
-    sets = {"held-out": (held, stego_sets(held, model, rng)), "same-source": (same, stego_sets(same, model, rng))}
-    structural_sets = {**sets, "all@512": (big, stego_sets(big, model, rng))}
+    sets = {"held-out": (held, stego_sets(held, model, rng, methods)),
+            "same-source": (same, stego_sets(same, model, rng, methods))}
+    structural_sets = {**sets, "all@512": (big, stego_sets(big, model, rng, methods))}
     results = {"structural": {}, "learned": []}
     print(f"(a) structural detectors, fused at threshold {THRESHOLD}")
-    print(f"{'test set':<13}{'stego':<12}{'AUC':>7}{'detected':>10}{'false alarms':>14}")
+    print(f"{'test set':<13}{'stego':<12}{'stegos':>7}{'AUC':>7}{'detected':>10}{'false alarms':>14}")
     for set_name, (covers, stegos) in structural_sets.items():
         rows = structural_table(covers, stegos)
         results["structural"][set_name] = rows
         for r in rows:
-            print(f"{set_name:<13}{r['stego']:<12}{r['auc']:>7.3f}{r['detected']:>10.1%}{r['false_alarms']:>14.1%}")
+            r["stegos"] = len(stegos[r["stego"]])
+            print(f"{set_name:<13}{r['stego']:<12}{r['stegos']:>7}{r['auc']:>7.3f}{r['detected']:>10.1%}"
+                  f"{r['false_alarms']:>14.1%}")
 
-    train_sets = stego_sets(train_covers, model, rng)
-    train_pairs = {m: (train_covers, train_sets[m]) for m in ("exypno", "lsb-3")}
+    learned = [m for m in methods if m in ("exypno", "lsb-3", "seal", "seal-robust")]  # LSB-R/M: (a) suffices
+    train_sets = stego_sets(train_covers, model, rng, learned)
+    train_pairs = {m: (train_covers, train_sets[m]) for m in learned}
     test_sets = {m: {name: (covers, stegos[m]) for name, (covers, stegos) in sets.items()} for m in train_pairs}
     with tempfile.TemporaryDirectory() as tmp:
         results["learned"] = learned_table(train_pairs, test_sets, Path(tmp), args.steps, args.crop)
     print(f"\n(b) learned detectors trained on {len(train_covers)} training-split pairs per method "
           f"({args.steps} steps of 8 pairs, {args.crop}x{args.crop} crops)")
-    print(f"{'stego':<10}{'detector':<9}{'tested on':<13}{'AUC':>7}{'acc@0.5':>9}{'acc@EER':>9}")
+    print(f"{'stego':<13}{'detector':<9}{'tested on':<13}{'AUC':>7}{'acc@0.5':>9}{'acc@EER':>9}")
     for r in results["learned"]:
-        print(f"{r['stego']:<10}{r['detector']:<9}{r['tested_on']:<13}{r['auc']:>7.3f}{r['accuracy_at_0.5']:>9.1%}"
+        print(f"{r['stego']:<13}{r['detector']:<9}{r['tested_on']:<13}{r['auc']:>7.3f}{r['accuracy_at_0.5']:>9.1%}"
               f"{r['eer_accuracy']:>9.1%}")
 
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     covers, stegos = sets["held-out"]
-    figure8(covers[0], stegos["exypno"][0], stegos["lsb-3"][0], out / "security_fig8.png")
-    meta = {"model": args.model, "size": args.size, "detector_steps": args.steps, "detector_crop": args.crop}
-    (out / "security.json").write_text(json.dumps({**meta, **results}, indent=2) + "\n")
-    print(f"\nwrote {out / 'security.json'} and {out / 'security_fig8.png'}")
+    wrote = [out / args.out]
+    if "exypno" in stegos and "lsb-3" in stegos:
+        figure8(covers[0], stegos["exypno"][0], stegos["lsb-3"][0], out / "security_fig8.png")
+        wrote.append(out / "security_fig8.png")
+    meta = {"model": args.model, "size": args.size, "detector_steps": args.steps, "detector_crop": args.crop,
+            "methods": methods}
+    wrote[0].write_text(json.dumps({**meta, **results}, indent=2) + "\n")
+    print(f"\nwrote {' and '.join(map(str, wrote))}")
     return 0
 
 
