@@ -146,6 +146,21 @@ def test_a_run_from_a_model_with_a_border_decoder_trains_without_it_and_resumes(
     resumed, _ = load_model(tmp_path / "b" / "best.safetensors")
     assert resumed.config == plain.config
     assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 2
+    # A checkpoint written before runs kept their architecture reads --init's card once more, and gains it.
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from exypno.train.checkpoint import read_meta
+
+    ckpt = tmp_path / "b" / "checkpoint.safetensors"
+    with safe_open(str(ckpt), framework="pt") as f:
+        metadata = f.metadata()
+    meta = json.loads(metadata["meta"])
+    del meta["net_config"]
+    save_file(load_file(str(ckpt)), str(ckpt), metadata={**metadata, "meta": json.dumps(meta)})
+    save_model(bordered, init)
+    train(tiny(photo_dir, tmp_path / "b", steps=6), resume=True, progress=False)
+    assert NetConfig.from_dict(read_meta(ckpt)["net_config"]) == plain.config
 
 
 def test_init_refuses_another_architecture(photo_dir, tmp_path):

@@ -389,6 +389,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
+        meta["net_config"] = net_config.to_dict()  # (older checkpoints gain it)
     meta["hardware"] = hardware(ctx.device)
     channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks, model.multiple), domains,
                        cfg.decoder_only)
