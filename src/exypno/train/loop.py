@@ -347,8 +347,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
-    # The architecture the run started with: --init's file may have changed since (checkpoints before
-    # session 13 lack it, and read --init's card again).
+    # The architecture the run started with: --init's file may have changed since (older checkpoints lack
+    # it, and read --init's card again).
     net_config = NetConfig.from_dict(saved_net) if saved_net else cfg.net_config()
     if cfg.noise is None:
         cfg.noise = 0.0 if net_config.lattice else 0.25 / 255
@@ -378,7 +378,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         optimizer, mode="min", factor=0.5, patience=3, min_lr=cfg.min_lr
     )
     meta = {"step": 0, "best": None, "seconds": 0.0, "config": asdict(cfg), "world_size": ctx.world,
-            "alpha": cfg.alpha, "net_config": net_config.to_dict()}
+            "alpha": cfg.alpha}
     if resume:
         meta, numpy_states, torch_states = load_checkpoint(
             ckpt_path, model=model, optimizer=optimizer, scheduler=scheduler, device=ctx.device
@@ -389,7 +389,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
-        meta["net_config"] = net_config.to_dict()  # (older checkpoints gain it)
+    meta["net_config"] = net_config.to_dict()  # (a checkpoint from before runs kept it gains it)
     meta["hardware"] = hardware(ctx.device)
     channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks, model.multiple), domains,
                        cfg.decoder_only)
