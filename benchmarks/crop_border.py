@@ -8,7 +8,7 @@ Pairs of the seven held-out photos at 256x256 (photo i hides photo i+1 and i+2),
 or with ``--covers``, of the wallpapers there at ``--size`` (picture i hides picture i+1; ``--limit`` pairs).
 Each stego is cut to a ``--side`` square at a random offset and padded back onto the model's grid with the
 offset it really had (what ``reveal``'s grid search must find, here given), then revealed as ``reveal`` does
-(with the model's border decoder along the edges that cut its grid, unless ``--plain``); the same
+(with the model's border decoder along the edges found cut, unless ``--plain``); the same
 square of the whole stego's reveal is the reference. This isolates what the border costs from what a
 wrong shift costs (benchmarks/alignment.py). Prints the mean PSNR of both, and both by distance in pixels
 to the nearest edge of the crop.
@@ -54,7 +54,8 @@ def main() -> int:
                     help="no crops: reveal whole stegos of --size with and without the border decoder (it reads "
                          "the far edges of a size that is no multiple of the grid's)")
     ap.add_argument("--on-grid", action="store_true",
-                    help="crops at offsets on the model's grid only: no edge is found cut, and the decoder reads all")
+                    help="crops at offsets on the model's grid only: their edges look like the picture's own, and "
+                         "are found cut where the two decoders disagree (api.cut_edges)")
     ap.add_argument("--band", type=int, help=f"pixels from a cut edge given to the border decoder (default "
                                             f"{api.BORDER_BAND})")
     args = ap.parse_args()

@@ -18,6 +18,16 @@ def smooth_photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return (img * 255).astype(np.uint8)
 
 
+def reveal_without_border_decoder(model, stego) -> np.ndarray:
+    """What ``model`` (an api.Stego) reveals of ``stego`` with its decoder alone, its border decoder set aside."""
+    border = model.model.border_decoder
+    try:
+        model.model.border_decoder = None
+        return model.reveal(stego)
+    finally:
+        model.model.border_decoder = border
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -9,7 +9,7 @@ from exypno.evaluate.heldout import heldout_photos
 from exypno.evaluate.metrics import psnr_8bit
 from exypno.media.image import square
 
-from .conftest import smooth_photo
+from .conftest import reveal_without_border_decoder, smooth_photo
 
 
 def test_api_accepts_paths_pil_and_arrays(tmp_path, rng):
@@ -83,19 +83,14 @@ def test_a_cropped_stego_finds_its_grid_and_reveals_its_region(top, left):
     assert abs(psnr_8bit(region[inner], revealed[inner]) - psnr_8bit(region[inner], clean[inner])) < 0.2
     # The borders reveal worse. Where the crop's edges cut through the grid's blocks, the border decoder reads
     # them, and gains several dB over the decoder alone (benchmarks/crop_border.py measures it). At (32, 32)
-    # no edge is off the grid and the decoder alone reads all.
+    # every edge is on the grid, and the border decoder reads those that the two decoders disagree on.
     assert psnr_8bit(region, revealed) > psnr_8bit(region, clean) - 7
     assert psnr_8bit(region[4:-4, 4:-4], revealed[4:-4, 4:-4]) > psnr_8bit(region[4:-4, 4:-4], clean[4:-4, 4:-4]) - 3
-    border = model.model.border_decoder
-    try:
-        model.model.border_decoder = None
-        plain = model.reveal(crop)
-    finally:
-        model.model.border_decoder = border
+    plain = reveal_without_border_decoder(model, crop)
     if (top % 4, left % 4) != (0, 0):
         assert psnr_8bit(region, revealed) > psnr_8bit(region, plain) + 1.5
     else:
-        assert np.array_equal(revealed, plain)
+        assert psnr_8bit(region, revealed) >= psnr_8bit(region, plain)
     assert psnr_8bit(region, model.reveal(crop, align=False)) < 15 or (top % 4, left % 4) == (0, 0)
 
 

@@ -23,9 +23,17 @@ DEFAULT_MODEL = "default"
 TILE = 768  # core tile side in pixels
 MARGIN = 64  # context around each tile: more than the networks' receptive field, so tiles do not show
 ALIGN_PATCH = 128  # side of the central patch on which a stego's grid alignment is searched
-# Pixels from a cut edge that a model's border decoder reveals: benchmarks/crop_border.py finds the plain
+# Pixels along a cut edge that a model's border decoder reveals: benchmarks/crop_border.py finds the plain
 # decoder's loss reaching about 10 pixels into a crop.
 BORDER_BAND = 12
+# An edge on the grid may be the picture's own or a crop's. It is taken for a crop's where the decoder and the
+# border decoder disagree along it (its band) over CUT_RATIO times as much as on a strip as wide two bands
+# further in, CUT_FLOOR levels added to both (a flat secret's reveals hardly disagree anywhere). On a
+# picture's own edge the decoder is right and the border decoder, trained on crops, a little off; on a crop's
+# the decoder is far off. benchmarks/edge_cuts.py chose both on validation photos: no uncropped stego's edge
+# there reached 4 (a few reached 3), and half of the crops' edges did, those where the decoder is worst.
+CUT_RATIO = 4.0
+CUT_FLOOR = 0.5
 ALIGN_GAIN = 1.2  # a shift must give this much more contrast than any other to be taken (see Stego.alignment)
 
 
@@ -198,57 +206,86 @@ class Stego:
 
     def reveal_shifted(self, stego_img: np.ndarray, dy: int, dx: int) -> np.ndarray:
         """The reveal of a uint8 stego that lost ``dy`` rows and ``dx`` columns of its grid's first blocks: they
-        are mirrored back in. A model with a border decoder reveals the band along the edges that cut through
-        the grid's blocks with it (``cut_edges``; ``NetConfig.border``)."""
+        are mirrored back in. A model with a border decoder (``NetConfig.border``) reveals the band along each
+        edge found cut with it (``cut_edges``; the edges it took for cut are left in ``self.cut``)."""
         h, w = stego_img.shape[:2]
+        revealed_img, border = self.both_reveals(stego_img, dy, dx)
+        self.cut = (False,) * 4
+        if border is None:
+            return revealed_img
+        self.cut = cut_edges(h, w, dy, dx, self.model.multiple, edge_ratios(revealed_img, border))
+        return np.where(border_band(h, w, self.cut, BORDER_BAND)[..., None], border, revealed_img)
+
+    def both_reveals(self, stego_img: np.ndarray, dy: int, dx: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The decoder's reveal, and the border decoder's along each edge (``EDGE_DEPTH`` deep; zero further in),
+        or None without one."""
         if dy or dx:
             stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
         revealed_img = self._decode(self.model.reveal, stego_img)[dy:, dx:]
-        cut = cut_edges(h, w, dy, dx, self.model.multiple)
-        if self.model.border_decoder is not None and any(cut):
-            band = border_band(h, w, cut, BORDER_BAND)
-            border = np.zeros((*stego_img.shape[:2], self.model.config.secret_channels), np.uint8)
-            for (rows, cols), (keep_rows, keep_cols) in self._border_strips(*stego_img.shape[:2], dy, dx, cut):
-                strip = self._decode(self.model.reveal_border, stego_img[rows, cols])
-                border[rows, cols][keep_rows, keep_cols] = strip[keep_rows, keep_cols]
-            revealed_img = np.where(band[..., None], border[dy:, dx:], revealed_img)
-        return revealed_img
+        if self.model.border_decoder is None:
+            return revealed_img, None
+        border = np.zeros((*stego_img.shape[:2], self.model.config.secret_channels), np.uint8)
+        for (rows, cols), (keep_rows, keep_cols) in self._border_strips(*stego_img.shape[:2], dy, dx):
+            strip = self._decode(self.model.reveal_border, stego_img[rows, cols])
+            border[rows, cols][keep_rows, keep_cols] = strip[keep_rows, keep_cols]
+        return revealed_img, border[dy:, dx:]
 
     def _decode(self, decoder, img: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             out = _run_tiled(decoder, [_to_tensor(img)], self.model.multiple, self.model.config.secret_channels)
         return _to_image(out)
 
-    def _border_strips(self, hp: int, wp: int, dy: int, dx: int, cut) -> list[tuple[tuple[slice, slice], ...]]:
+    def _border_strips(self, hp: int, wp: int, dy: int, dx: int) -> list[tuple[tuple[slice, slice], ...]]:
         """Where the border decoder runs on an (hp, wp) stego padded onto the grid, and which of its output to
-        keep (in the strip's coordinates): a strip along each cut edge, from a row or column on the grid,
-        reaching ``MARGIN`` pixels of context past the band (as tiles do), of which the band along that edge
-        is kept (near another strip's far side a strip has no context); or the whole picture, where the
-        strips would cover half of it or more."""
-        m, band, reach = self.model.multiple, BORDER_BAND, BORDER_BAND + MARGIN
-        every = slice(None)
+        keep (in the strip's coordinates): a strip along each edge, from a row or column on the grid, reaching
+        ``MARGIN`` pixels of context past the ``EDGE_DEPTH`` kept (as tiles do: near another strip's far side
+        a strip has no context); or the whole picture, where the strips would cover half of it or more."""
+        m, depth = self.model.multiple, EDGE_DEPTH
+        reach, every = depth + MARGIN, slice(None)
 
         def lead(shift: int) -> tuple[slice, slice]:  # from the first row (column); its band starts at `shift`
-            return slice(0, -(-(shift + reach) // m) * m), slice(shift, shift + band)
+            return slice(0, -(-(shift + reach) // m) * m), slice(shift, shift + depth)
 
         def tail(n: int) -> tuple[slice, slice]:  # from a row (column) on the grid; its band ends at `n`
             start = max(0, n - reach) // m * m
-            return slice(start, n), slice(n - band - start, None)
+            return slice(start, n), slice(max(0, n - depth - start), None)
 
-        strips = []
-        for is_cut, (span, keep), rows in zip(cut, (lead(dy), lead(dx), tail(hp), tail(wp)), (True, False, True, False)):
-            if is_cut:
-                strips.append(((span, every), (keep, every)) if rows else ((every, span), (every, keep)))
+        strips = [((span, every), (keep, every)) if rows else ((every, span), (every, keep))
+                  for (span, keep), rows in zip((lead(dy), lead(dx), tail(hp), tail(wp)), (True, False, True, False))]
         area = sum(len(range(hp)[r]) * len(range(wp)[c]) for (r, c), _ in strips)
         return strips if 2 * area < hp * wp else [((every, every), (every, every))]
 
 
-def cut_edges(h: int, w: int, dy: int, dx: int, m: int) -> tuple[bool, bool, bool, bool]:
-    """Which edges of an h x w stego (top, left, bottom, right) cut through the blocks of the model's grid of
-    ``m`` pixels, the grid search having found the shift (dy, dx). Such an edge is a crop's (or the far edge of
-    a picture whose side is no multiple of ``m``, whose last blocks were cut when the stego was written); an
-    edge on the grid may be either a crop's or the picture's own."""
-    return dy != 0, dx != 0, (dy + h) % m != 0, (dx + w) % m != 0
+EDGE_DEPTH = 3 * BORDER_BAND  # rows (columns) along each edge that the border decoder reveals: its band and,
+# two bands further in, the strip that edge_ratios compares the band with
+
+
+def edge_ratios(revealed: np.ndarray, border: np.ndarray) -> list[float | None]:
+    """For each edge (top, left, bottom, right): how much more the decoder's and the border decoder's reveals
+    disagree along its band than on a strip as wide two bands further in (``CUT_RATIO``; corners left out,
+    ``CUT_FLOOR`` added to both); None where the picture is too small to tell."""
+    gap = np.abs(revealed.astype(np.float32) - border).mean(-1)
+    b, ratios = BORDER_BAND, []
+    for view in (gap, gap.T, gap[::-1], gap.T[::-1]):
+        if view.shape[0] < 2 * EDGE_DEPTH or view.shape[1] <= 2 * b:
+            ratios.append(None)
+            continue
+        band, further = view[:b, b:-b].mean(), view[2 * b : 3 * b, b:-b].mean()
+        ratios.append(float((band + CUT_FLOOR) / (further + CUT_FLOOR)))
+    return ratios
+
+
+def cut_edges(h: int, w: int, dy: int, dx: int, m: int, ratios: list[float | None] | None = None
+              ) -> tuple[bool, bool, bool, bool]:
+    """Which edges of an h x w stego (top, left, bottom, right) a crop cut, the grid search having found the shift
+    (dy, dx) on the model's grid of ``m`` pixels. An edge that cuts through the grid's blocks is (a crop's, or
+    the far edge of a picture whose side is no multiple of ``m``, whose last blocks were cut when the stego was
+    written); one on the grid is where its ``edge_ratios`` exceeds ``CUT_RATIO``."""
+    off = (dy != 0, dx != 0, (dy + h) % m != 0, (dx + w) % m != 0)
+    if m == 1:
+        return (False,) * 4
+    ratios = ratios or [None] * 4
+    return tuple(bool(o or (r is not None and r > CUT_RATIO)) for o, r in zip(off, ratios))
 
 
 def border_band(h: int, w: int, cut: tuple[bool, bool, bool, bool], width: int) -> np.ndarray:
