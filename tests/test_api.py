@@ -94,29 +94,32 @@ def test_a_cropped_stego_finds_its_grid_and_reveals_its_region(top, left):
     assert psnr_8bit(region, model.reveal(crop, align=False)) < 15 or (top % 4, left % 4) == (0, 0)
 
 
-def test_a_shift_is_taken_only_when_the_patches_agree(monkeypatch):
-    """The centre patch alone once chose a wrong shift for an uncropped stego (a wallpaper with a flat centre)."""
+def test_a_shift_is_taken_on_its_contrast_summed_over_the_patches(monkeypatch):
+    """The centre patch alone once chose a wrong shift for an uncropped stego (a wallpaper with a flat centre),
+    and missed the right shift of many crops of smooth pictures, where it stood out little."""
     model = exypno.load("default")
-    image = np.zeros((512, 512, 3), np.uint8)
+    image = np.zeros((1024, 1024, 3), np.uint8)
+    assert len(model.patch_spots(1024, 1024)) == 5
 
-    def contrasts(centre_gain, other_gain):
+    def contrasts(centre_gain, other_gain, centre_none=1.0):
         seen = []
 
         def fake(patch):
             seen.append(patch.shape)
             gain = centre_gain if len(seen) == 1 else other_gain
-            return {(dy, dx): 1.0 for dy in range(4) for dx in range(4)} | {(2, 0): gain}
+            none = centre_none if len(seen) == 1 else 1.0
+            return {(dy, dx): 1.0 for dy in range(4) for dx in range(4)} | {(2, 0): gain, (0, 0): none}
         return fake, seen
 
-    fake, seen = contrasts(1.6, 0.9)
+    fake, seen = contrasts(1.6, 0.9)  # the centre favours (2, 0), the others do not: 5.2 against 5.0
     monkeypatch.setattr(model, "_contrasts", fake)
-    assert model.alignment(image) == (0, 0) and len(seen) == 2  # the next patch says no: no shift
-    fake, seen = contrasts(1.6, 1.05)
+    assert model.alignment(image) == (0, 0) and len(seen) == 5
+    fake, seen = contrasts(1.1, 1.25)  # (2, 0) stands out on no patch by 1.2, but over all: 6.1 against 5.0
     monkeypatch.setattr(model, "_contrasts", fake)
-    assert model.alignment(image) == (2, 0) and len(seen) == 3  # both others confirm it
-    fake, seen = contrasts(1.15, 5.0)
+    assert model.alignment(image) == (2, 0) and len(seen) == 5
+    fake, seen = contrasts(1.1, 5.0, centre_none=1.2)  # the centre favours no shift: the search stops there
     monkeypatch.setattr(model, "_contrasts", fake)
-    assert model.alignment(image) == (0, 0) and len(seen) == 1  # under ALIGN_GAIN on the centre: no search
+    assert model.alignment(image) == (0, 0) and len(seen) == 1
 
 
 def test_a_shift_must_stand_out_from_every_other_shift(monkeypatch):
@@ -137,17 +140,18 @@ def test_an_uncropped_stego_of_a_flat_secret_keeps_its_grid(level):
     assert np.abs(model.reveal(stego).astype(int) - level).mean() < 8
 
 
-def test_the_confirming_patches_are_centred_on_quadrants(monkeypatch):
+def test_the_patches_are_the_centre_and_the_quadrants_centres(monkeypatch):
     """They once overlapped the centre patch by half on 256x256 stegos, and a wrong shift got through."""
     model = exypno.load("default")
-    yy, xx = np.mgrid[0:256, 0:256]
+    yy, xx = np.mgrid[0:1024, 0:1024] // 4
     image = np.stack([yy, xx, np.zeros_like(yy)], axis=-1).astype(np.uint8)  # each pixel says where it is
     corners = []
 
     def fake(patch):
-        corners.append((int(patch[0, 0, 0]), int(patch[0, 0, 1])))
+        corners.append((4 * int(patch[0, 0, 0]), 4 * int(patch[0, 0, 1])))
         return {(dy, dx): 1.0 for dy in range(4) for dx in range(4)} | {(2, 0): 2.0}
 
     monkeypatch.setattr(model, "_contrasts", fake)
     model.alignment(image)
-    assert corners == [(64, 64), (0, 0), (0, 128)]
+    assert corners == [(384, 384), (128, 128), (128, 640), (640, 128), (640, 640)]
+    assert model.patch_spots(256, 256) == [(0, 0)]  # one patch fills a small stego
