@@ -34,6 +34,8 @@ BORDER_BAND = 12
 # there reached 4 (a few reached 3), and half of the crops' edges did, those where the decoder is worst.
 CUT_RATIO = 4.0
 CUT_FLOOR = 0.5
+EDGE_DEPTH = 3 * BORDER_BAND  # rows (columns) along each edge that the border decoder reveals: its band and,
+# two bands further in, the strip that edge_ratios compares the band with
 ALIGN_GAIN = 1.2  # a shift must give this much more contrast than any other to be taken (see Stego.alignment)
 
 
@@ -96,6 +98,8 @@ class Stego:
     model: StegoModel
     card: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was done to the input (resizing), for the CLI
+    shift: tuple[int, int] = (0, 0)  # the grid shift the last reveal used (alignment)
+    cut: tuple[bool, bool, bool, bool] = (False,) * 4  # the edges the last reveal took for cut (cut_edges)
 
     @classmethod
     def load(cls, name: str | Path = DEFAULT_MODEL) -> "Stego":
@@ -212,7 +216,7 @@ class Stego:
         h, w = stego_img.shape[:2]
         revealed_img, border = self.both_reveals(stego_img, dy, dx)
         self.cut = (False,) * 4
-        if border is None:
+        if border is None:  # no border decoder
             return revealed_img
         self.cut = cut_edges(h, w, dy, dx, self.model.multiple, edge_ratios(revealed_img, border))
         return np.where(border_band(h, w, self.cut, BORDER_BAND)[..., None], border, revealed_img)
@@ -257,10 +261,6 @@ class Stego:
         return strips if 2 * area < hp * wp else [((every, every), (every, every))]
 
 
-EDGE_DEPTH = 3 * BORDER_BAND  # rows (columns) along each edge that the border decoder reveals: its band and,
-# two bands further in, the strip that edge_ratios compares the band with
-
-
 def edge_ratios(revealed: np.ndarray, border: np.ndarray) -> list[float | None]:
     """For each edge (top, left, bottom, right): how much more the decoder's and the border decoder's reveals
     disagree along its band than on a strip as wide two bands further in (``CUT_RATIO``; corners left out,
@@ -278,13 +278,13 @@ def edge_ratios(revealed: np.ndarray, border: np.ndarray) -> list[float | None]:
 
 def cut_edges(h: int, w: int, dy: int, dx: int, m: int, ratios: list[float | None] | None = None
               ) -> tuple[bool, bool, bool, bool]:
-    """Which edges of an h x w stego (top, left, bottom, right) a crop cut, the grid search having found the shift
-    (dy, dx) on the model's grid of ``m`` pixels. An edge that cuts through the grid's blocks is (a crop's, or
+    """Which edges of an h x w stego (top, left, bottom, right) were cut, the grid search having found the shift
+    (dy, dx) on the model's grid of ``m`` pixels. An edge that cuts through the grid's blocks was (a crop's, or
     the far edge of a picture whose side is no multiple of ``m``, whose last blocks were cut when the stego was
-    written); one on the grid is where its ``edge_ratios`` exceeds ``CUT_RATIO``."""
-    off = (dy != 0, dx != 0, (dy + h) % m != 0, (dx + w) % m != 0)
+    written); one on the grid was where its ``edge_ratios`` exceeds ``CUT_RATIO``."""
     if m == 1:
         return (False,) * 4
+    off = (dy != 0, dx != 0, (dy + h) % m != 0, (dx + w) % m != 0)
     ratios = ratios or [None] * 4
     return tuple(bool(o or (r is not None and r > CUT_RATIO)) for o, r in zip(off, ratios))
 
