@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import exypno
-from exypno.api import ALIGN_GAIN, ALIGN_PATCH
+from exypno.api import ALIGN_GAIN
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 from exypno.evaluate.metrics import psnr_8bit
 from exypno.media.image import square
@@ -33,12 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def summed_margin(m, stego: np.ndarray) -> tuple[tuple[int, int], float, float]:
     """(the most contrasted shift over every patch of the search, its contrast over the runner-up's, over no
     shift's)."""
-    h, w = stego.shape[:2]
-    ph, pw = min(h, ALIGN_PATCH), min(w, ALIGN_PATCH)
-    total = {}
-    for y, x in m.patch_spots(h, w):
-        for shift, c in m._contrasts(stego[y : y + ph, x : x + pw]).items():
-            total[shift] = total.get(shift, 0.0) + c
+    total = m.summed_contrasts(stego)
     best = max(total, key=total.get)
     return best, total[best] / max(v for k, v in total.items() if k != best), total[best] / total[0, 0]
 

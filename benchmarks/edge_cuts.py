@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from exypno import api
-from exypno.api import BORDER_BAND, Stego, edge_ratios
+from exypno.api import BORDER_BAND, Stego, edge_ratios, edge_views
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
-from exypno.media.image import resize
+from exypno.media.image import square
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -34,13 +34,7 @@ def validation_photos(folder: str, size: int, limit: int) -> list[np.ndarray]:
     from exypno.train.loop import TrainConfig
 
     _, val = split_photos(Path(folder), TrainConfig.val_fraction)
-    photos = []
-    for path in val[:limit]:
-        img = load_rgb(path)
-        s = min(img.shape[:2])
-        top, left = (img.shape[0] - s) // 2, (img.shape[1] - s) // 2
-        photos.append(resize(np.ascontiguousarray(img[top : top + s, left : left + s]), size, size))
-    return photos
+    return [square(load_rgb(path), size) for path in val[:limit]]
 
 
 def pairs_of(args) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -63,12 +57,9 @@ def edge_records(model: Stego, stego: np.ndarray, secret: np.ndarray, kind: str)
     errors = {name: ((img.astype(np.float64) - truth) ** 2).mean(-1) for name, img in
               (("decoder", revealed), ("border", border))}
     records = []
+    views = {name: edge_views(err) for name, err in errors.items()}
     for k, ratio in enumerate(edge_ratios(revealed, border)):
-        record = {"kind": kind, "ratio": ratio}
-        for name, err in errors.items():
-            view = (err, err.T, err[::-1], err.T[::-1])[k]
-            record[name] = float(view[:b, b:-b].mean())
-        records.append(record)
+        records.append({"kind": kind, "ratio": ratio} | {name: float(v[k][:b, b:-b].mean()) for name, v in views.items()})
     return records
 
 

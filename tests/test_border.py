@@ -170,5 +170,8 @@ def test_the_shipped_default_finds_a_crop_s_edges_on_the_grid_and_not_the_pictur
     region = photos["rocket"][top : top + 128, left : left + 128]
     revealed = model.reveal(crop)
     assert model.shift == (0, 0) and model.cut == (True, False, False, True)
+    # known uncropped (align=False, as a video's frames are read): edges on the grid are not looked at
+    assert np.array_equal(model.reveal(crop, align=False), reveal_without_border_decoder(model, crop))
+    assert model.cut == (False,) * 4
     plain = reveal_without_border_decoder(model, crop)
     assert psnr_8bit(region, revealed) > psnr_8bit(region, plain) + 0.8

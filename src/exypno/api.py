@@ -99,7 +99,7 @@ class Stego:
     card: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was done to the input (resizing), for the CLI
     shift: tuple[int, int] = (0, 0)  # the grid shift the last reveal used (alignment)
-    cut: tuple[bool, bool, bool, bool] = (False,) * 4  # the edges the last reveal took for cut (cut_edges)
+    cut: tuple[bool, bool, bool, bool] = (False,) * 4  # the edges the last reveal found cut (cut_edges)
 
     @classmethod
     def load(cls, name: str | Path = DEFAULT_MODEL) -> "Stego":
@@ -153,22 +153,27 @@ class Stego:
         a flat secret) kept none (benchmarks/alignment.py). There a wrong shift led the sum by at most 1.13
         times: a bar of 1.15 would find 79 crops' shifts, but with little room for a wrong one.
         """
-        m = self.model.multiple
-        if m == 1:
+        if self.model.multiple == 1:
             return 0, 0
+        total = self.summed_contrasts(stego_img, stop_at_none=True)
+        found = max(total, key=total.get)
+        runner_up = max(v for k, v in total.items() if k != found)
+        if found == (0, 0) or total[found] <= ALIGN_GAIN * runner_up:
+            return 0, 0
+        return found
+
+    def summed_contrasts(self, stego_img: np.ndarray, stop_at_none: bool = False) -> dict[tuple[int, int], float]:
+        """For every shift of the grid, the contrast of its reveal summed over the search's patches
+        (``patch_spots``); with ``stop_at_none``, over the centre patch alone where no shift leads there."""
         h, w = stego_img.shape[:2]
         ph, pw = min(h, ALIGN_PATCH), min(w, ALIGN_PATCH)
         total: dict[tuple[int, int], float] = {}
         for i, (y, x) in enumerate(self.patch_spots(h, w)):
             for shift, c in self._contrasts(stego_img[y : y + ph, x : x + pw]).items():
                 total[shift] = total.get(shift, 0.0) + c
-            found = max(total, key=total.get)
-            if i == 0 and found == (0, 0):
-                return 0, 0
-        runner_up = max(v for k, v in total.items() if k != found)
-        if found == (0, 0) or total[found] <= ALIGN_GAIN * runner_up:
-            return 0, 0
-        return found
+            if i == 0 and stop_at_none and max(total, key=total.get) == (0, 0):
+                break
+        return total
 
     def patch_spots(self, h: int, w: int) -> list[tuple[int, int]]:
         """Top-left corners of the patches the grid search reads in an h x w stego, on the grid so that a shift
@@ -204,30 +209,34 @@ class Stego:
             check_output(output, force)
         stego_img = read_image(stego)
         self.shift = self.alignment(stego_img) if align else (0, 0)
-        revealed_img = self.reveal_shifted(stego_img, *self.shift)
+        revealed_img = self.reveal_shifted(stego_img, *self.shift, find_cuts=align)
         if output is not None:
             write_png(output, revealed_img, force)
         return revealed_img
 
-    def reveal_shifted(self, stego_img: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    def reveal_shifted(self, stego_img: np.ndarray, dy: int, dx: int, find_cuts: bool = True) -> np.ndarray:
         """The reveal of a uint8 stego that lost ``dy`` rows and ``dx`` columns of its grid's first blocks: they
         are mirrored back in. A model with a border decoder (``NetConfig.border``) reveals the band along each
-        edge found cut with it (``cut_edges``; the edges it took for cut are left in ``self.cut``)."""
+        edge found cut with it (``cut_edges``; the edges found cut are left in ``self.cut``). Without
+        ``find_cuts`` (a stego known to be uncropped, such as a video's frame) only the edges off the grid are
+        cut, and the edges on it are not looked at."""
         h, w = stego_img.shape[:2]
-        revealed_img, border = self.both_reveals(stego_img, dy, dx)
-        self.cut = (False,) * 4
-        if border is None:  # no border decoder
+        self.cut = cut_edges(h, w, dy, dx, self.model.multiple)  # those off the grid
+        revealed_img, border = self.both_reveals(stego_img, dy, dx, border=find_cuts or any(self.cut))
+        if border is None:
             return revealed_img
-        self.cut = cut_edges(h, w, dy, dx, self.model.multiple, edge_ratios(revealed_img, border))
+        if find_cuts:
+            self.cut = cut_edges(h, w, dy, dx, self.model.multiple, edge_ratios(revealed_img, border))
         return np.where(border_band(h, w, self.cut, BORDER_BAND)[..., None], border, revealed_img)
 
-    def both_reveals(self, stego_img: np.ndarray, dy: int, dx: int) -> tuple[np.ndarray, np.ndarray | None]:
+    def both_reveals(self, stego_img: np.ndarray, dy: int, dx: int, border: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
         """The decoder's reveal, and the border decoder's along each edge (``EDGE_DEPTH`` deep; zero further in),
-        or None without one."""
+        or None without one (or not asked for)."""
         if dy or dx:
             stego_img = np.pad(stego_img, ((dy, 0), (dx, 0), (0, 0)), mode=_pad_mode(stego_img))
         revealed_img = self._decode(self.model.reveal, stego_img)[dy:, dx:]
-        if self.model.border_decoder is None:
+        if self.model.border_decoder is None or not border:
             return revealed_img, None
         border = np.zeros((*stego_img.shape[:2], self.model.config.secret_channels), np.uint8)
         for (rows, cols), (keep_rows, keep_cols) in self._border_strips(*stego_img.shape[:2], dy, dx):
@@ -261,17 +270,23 @@ class Stego:
         return strips if 2 * area < hp * wp else [((every, every), (every, every))]
 
 
+def edge_views(a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Views of ``a`` (H, W, ...) with each edge (top, left, bottom, right) as their first row."""
+    t = a.swapaxes(0, 1)
+    return a, t, a[::-1], t[::-1]
+
+
 def edge_ratios(revealed: np.ndarray, border: np.ndarray) -> list[float | None]:
     """For each edge (top, left, bottom, right): how much more the decoder's and the border decoder's reveals
     disagree along its band than on a strip as wide two bands further in (``CUT_RATIO``; corners left out,
     ``CUT_FLOOR`` added to both); None where the picture is too small to tell."""
-    gap = np.abs(revealed.astype(np.float32) - border).mean(-1)
     b, ratios = BORDER_BAND, []
-    for view in (gap, gap.T, gap[::-1], gap.T[::-1]):
-        if view.shape[0] < 2 * EDGE_DEPTH or view.shape[1] <= 2 * b:
+    for ours, theirs in zip(edge_views(revealed), edge_views(border)):
+        if ours.shape[0] < 2 * EDGE_DEPTH or ours.shape[1] <= 2 * b:
             ratios.append(None)
             continue
-        band, further = view[:b, b:-b].mean(), view[2 * b : 3 * b, b:-b].mean()
+        gap = np.abs(ours[: 3 * b, b:-b].astype(np.float32) - theirs[: 3 * b, b:-b]).mean(-1)
+        band, further = gap[:b].mean(), gap[2 * b :].mean()
         ratios.append(float((band + CUT_FLOOR) / (further + CUT_FLOOR)))
     return ratios
 
