@@ -15,7 +15,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from exypno.evaluate.heldout import write_heldout
+from exypno.evaluate.heldout import heldout_pairs
 from exypno.evaluate.report import evaluate_attacks, format_attack_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,9 +31,7 @@ def main() -> int:
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        photos = write_heldout(Path(tmp) / "heldout", args.size)
-        n = len(photos)
-        pairs = [(photos[i], photos[(i + k) % n]) for k in (1, 2) for i in range(n)][: args.pairs]
+        pairs = heldout_pairs(Path(tmp) / "heldout", args.size, args.pairs)
         for model in args.model or ["default"]:
             r = evaluate_attacks(pairs, Path(tmp) / "work", model=model, size=args.size, quiet=True,
                                  align=not args.no_align)

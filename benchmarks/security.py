@@ -5,9 +5,10 @@
 Covers: 256x256 crops. "held-out" = four crops of each of the 7 scikit-image/scikit-learn photos (another
 source than any training package); "same-source" = the training folder's validation split. Each cover
 hides another cover of its set. Stego sets: our model, LSB-3 (the paper's baseline), LSB replacement of
-random bits at 100% and 50% of the values, LSB matching at 100%; and `exypno seal` in its two modes (png
+random bits at 100% and 50% of the values, LSB matching at 100%; `exypno seal` in its two modes (png
 and robust), each cover carrying a random file (as an encrypted or compressed one looks) of half what the
-mode carries in that cover.
+mode carries in that cover; and the robust image model (`robust`, structural detectors only: 7 to 26 s a
+stego).
 
 (a) Structural detectors and their StegExpose-style fusion: ROC AUC and detection rate at threshold 0.2
     (the false-alarm rate is that of the clean covers); also on whole 512x512 photos (the 7 held-out ones
@@ -48,7 +49,7 @@ def crops(photo: np.ndarray, size: int, n: int) -> list[np.ndarray]:
     return [big[y : y + size, x : x + size] for y, x in corners]
 
 
-METHODS = ("exypno", "lsb-3", "lsbr-100%", "lsbr-50%", "lsbm-100%", "seal", "seal-robust")
+METHODS = ("exypno", "lsb-3", "lsbr-100%", "lsbr-50%", "lsbm-100%", "seal", "seal-robust", "robust")
 
 
 def sealed(cover: np.ndarray, mode: str, rng) -> np.ndarray | None:
@@ -63,6 +64,12 @@ def sealed(cover: np.ndarray, mode: str, rng) -> np.ndarray | None:
     return None
 
 
+def _robust():
+    from exypno.payload.robust_image import RobustImage
+
+    return RobustImage()
+
+
 def stego_sets(covers: list[np.ndarray], model, rng, methods=METHODS) -> dict[str, list[np.ndarray]]:
     n = len(covers)
     secrets = [covers[(i + 1) % n] for i in range(n)]
@@ -75,6 +82,7 @@ def stego_sets(covers: list[np.ndarray], model, rng, methods=METHODS) -> dict[st
         # A cover that carries nothing back is left out of its set (the count is printed).
         "seal": lambda: [s for s in (sealed(c, "png", rng) for c in covers) if s is not None],
         "seal-robust": lambda: [s for s in (sealed(c, "robust", rng) for c in covers) if s is not None],
+        "robust": lambda: [_robust().hide(c, s) for c, s in zip(covers, secrets)],  # --model robust (a code)
     }
     return {m: make[m]() for m in methods}
 

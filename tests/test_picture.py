@@ -88,3 +88,15 @@ def test_seal_fit_keeps_what_fits_and_refuses_what_is_no_picture(capsys, tmp_pat
     code, _, err = run(capsys, "seal", "--cover", cover, "--file", blob, "-o", tmp_path / "b.png",
                        "--passphrase-file", pw, "--fit")
     assert code == 2 and "needs more room" in err and not (tmp_path / "b.png").exists()
+
+
+def test_pack_spends_few_bytes_on_avifs_header_and_gives_the_file_back(photo):
+    from exypno.payload.picture import AVIF_HEADER, pack, unpack
+
+    for quality in (20, 60):
+        data = encode(photo, quality, subsampling="4:4:4")
+        packed = pack(data)
+        assert unpack(packed) == data
+        assert len(packed) < len(data) - len(AVIF_HEADER) + 60  # the header costs tens of bytes, not 275
+    with pytest.raises(PayloadError, match="not a packed AVIF"):
+        unpack(b"\x00" * 40)

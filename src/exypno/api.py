@@ -39,6 +39,10 @@ EDGE_DEPTH = 3 * BORDER_BAND  # rows (columns) along each edge that the border d
 ALIGN_GAIN = 1.2  # a shift must give this much more contrast than any other to be taken (see Stego.alignment)
 
 
+# Models that are codes, not networks: no weights, nothing trained (payload/robust_image.py says why).
+CODES = {"robust": "image in image that outlives a JPEG re-save (a code: no weights)"}
+
+
 def model_path(name: str | Path) -> Path:
     """A shipped model's name (``default``) or a path to NAME.safetensors."""
     p = Path(name)
@@ -46,9 +50,20 @@ def model_path(name: str | Path) -> Path:
         return p
     shipped = WEIGHTS_DIR / f"{name}.safetensors"
     if not shipped.exists():
-        names = ", ".join(sorted(f.stem for f in WEIGHTS_DIR.glob("*.safetensors"))) or "none"
+        names = ", ".join(sorted([f.stem for f in WEIGHTS_DIR.glob("*.safetensors")] + list(CODES))) or "none"
+        if name in CODES:
+            raise ExypnoError(f"{name!r} is a code, not a network: it has no weights to load or export")
         raise ExypnoError(f"no shipped model named {name!r} (shipped: {names}; or give a .safetensors path)")
     return shipped
+
+
+def open_model(name: str | Path = DEFAULT_MODEL):
+    """A network (``Stego``) or a code (``CODES``) by name or path, with ``hide`` and ``reveal``."""
+    if str(name) == "robust":
+        from .payload.robust_image import RobustImage
+
+        return RobustImage()
+    return Stego.load(name)
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -315,11 +330,11 @@ def border_band(h: int, w: int, cut: tuple[bool, bool, bool, bool], width: int) 
 _CACHE: dict[str, Stego] = {}
 
 
-def load(model: str | Path = DEFAULT_MODEL) -> Stego:
-    """Load a model once per process; later calls with the same name reuse it."""
-    key = str(model_path(model).resolve())
+def load(model: str | Path = DEFAULT_MODEL):
+    """Load a model (``open_model``) once per process; later calls with the same name reuse it."""
+    key = str(model) if str(model) in CODES else str(model_path(model).resolve())
     if key not in _CACHE:
-        _CACHE[key] = Stego.load(model)
+        _CACHE[key] = open_model(model)
     return _CACHE[key]
 
 

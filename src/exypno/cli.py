@@ -14,17 +14,18 @@ EXIT_USAGE = 2
 def _model_arg(p: argparse.ArgumentParser, auto: bool = False) -> None:
     if auto:
         p.add_argument("--model", help="shipped model name or path to NAME.safetensors (default: the shipped "
-                                       "model of the pairing the files make)")
+                                       "model of the pairing the files make; 'robust': image in image that "
+                                       "outlives a JPEG re-save)")
     else:
         p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
 
 
 def _pairing_model(args, pairing: str):
     """--model, or, without it, the shipped model of the pairing the files make."""
-    from .api import Stego
+    from .api import open_model
     from .pairings import shipped_model
 
-    return Stego.load(args.model or shipped_model(pairing))
+    return open_model(args.model or shipped_model(pairing))
 
 
 def _size_arg(text: str) -> tuple[int, int]:
@@ -67,7 +68,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .api import WEIGHTS_DIR
+    from .api import CODES, WEIGHTS_DIR
     from .nets import PRESETS, StegoModel, count_parameters, gmac_per_megapixel
 
     print(f"{'preset':<8} {'parameters':>12} {'GMAC/MP':>10}   (CN + EN + DN, RGB in RGB)")
@@ -81,6 +82,8 @@ def cmd_models(args) -> int:
         summary = ", ".join(f"{k} {v:.2f}" for k, v in fig.items() if isinstance(v, (int, float)))
         part = card.get("part", "full") + ("+border" if card["config"].get("border") else "")
         print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {part:<12} {summary}")
+    for name, what in CODES.items():
+        print(f"  {name:<16} {what}")
     return 0
 
 

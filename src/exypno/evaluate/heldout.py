@@ -43,6 +43,14 @@ def write_heldout(folder: Path, size: int | None = 256) -> list[Path]:
     return [write_png(folder / f"{k}.png", v, force=True) for k, v in heldout_photos(size).items()]
 
 
+def heldout_pairs(folder: Path, size: int | None = 256, count: int = 14) -> list[tuple[Path, Path]]:
+    """(cover, secret) files of the seven held-out photos: photo i hides photo i + 1, then i + 2 (the pairs of
+    benchmarks/attacks.py and jpeg_sweep.py)."""
+    photos = write_heldout(folder, size)
+    n = len(photos)
+    return [(photos[i], photos[(i + k) % n]) for k in (1, 2) for i in range(n)][:count]
+
+
 PLASMA = Path("/usr/share/wallpapers")
 
 

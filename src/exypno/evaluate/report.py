@@ -181,9 +181,13 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
         clean = stego_model.reveal(stego, align=align)
         for attack in todo:
             attacked, (t, l, h, w) = attack(stego, rng)
-            revealed = stego_model.reveal(attacked, align=align)
             region = secret[t : t + h, l : l + w]
+            try:
+                revealed, refused = stego_model.reveal(attacked, align=align), 0
+            except ExypnoError:  # a code that reads nothing says so (the robust model): scored as flat grey
+                revealed, refused = np.full_like(region, 128), 1
             per[attack.name].append({
+                "refused": refused,
                 "secret_psnr": float(psnr_from_mse(mse_8bit(region, revealed))),
                 "secret_ssim": ssim_8bit(region, revealed) if min(h, w) >= 7 else float("nan"),
                 "clean_psnr": float(psnr_from_mse(mse_8bit(region, clean[t : t + h, l : l + w]))),
@@ -194,6 +198,7 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
     for name, rows in per.items():
         table[name] = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
         table[name]["secret_psnr_worst"] = float(min(r["secret_psnr"] for r in rows))
+        table[name]["refused"] = int(sum(r["refused"] for r in rows))
     result = {"model": str(model), "pairs": len(pairs), "size": size, "seed": seed, "align": align,
               "cover_psnr": float(np.mean(covers_db)), "cover_psnr_worst": float(np.min(covers_db)), "attacks": table}
     (out / "attacks.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -207,11 +212,12 @@ def format_attack_table(result: dict) -> str:
     cover = f"; cover PSNR {result['cover_psnr']:.2f} dB (worst {result['cover_psnr_worst']:.2f})" if "cover_psnr" in result else ""
     search = "" if result.get("align", True) else " (no grid search)"
     lines = [f"{result['model']}: {result['pairs']} pairs; secret revealed from the attacked stego file{search}{cover}",
-             f"{'attack':<14}{'secret PSNR':>12}{'worst':>8}{'SSIM':>8}{'no attack':>11}{'stego PSNR':>12}"]
+             f"{'attack':<14}{'secret PSNR':>12}{'worst':>8}{'SSIM':>8}{'no attack':>11}{'stego PSNR':>12}"
+             f"{'refused':>9}"]
     for name, r in result["attacks"].items():
         stego = "unchanged" if r["stego_psnr"] > 100 else f"{r['stego_psnr']:.2f}"  # identical pixels
         lines.append(f"{name:<14}{r['secret_psnr']:>12.2f}{r['secret_psnr_worst']:>8.2f}{r['secret_ssim']:>8.3f}"
-                     f"{r['clean_psnr']:>11.2f}{stego:>12}")
+                     f"{r['clean_psnr']:>11.2f}{stego:>12}{r.get('refused', 0):>9}")
     lines.append("('no attack': the clean reveal on the same region; 'stego PSNR': the attacked file against "
-                 "the stego)")
+                 "the stego; 'refused': reveals that read nothing and said so, scored as a flat grey picture)")
     return "\n".join(lines)

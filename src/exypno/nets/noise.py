@@ -98,12 +98,17 @@ _CHROMA = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 2
            47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32
 
 
-def _qtable(base: list[int], quality: int, like: torch.Tensor) -> torch.Tensor:
-    """libjpeg's table for ``quality`` (jpeg_quality_scaling), as an 8x8 tensor."""
+def ijg_table(quality: int, chroma: bool = False) -> np.ndarray:
+    """libjpeg's 8x8 quantisation table at ``quality`` (jpeg_quality_scaling), luma or chroma."""
     q = min(100, max(1, quality))
     scale = 5000 // q if q < 50 else 200 - 2 * q
-    t = torch.tensor(base, dtype=like.dtype, device=like.device).reshape(8, 8)
-    return torch.floor((t * scale + 50) / 100).clamp(1, 255)
+    t = np.array(_CHROMA if chroma else _LUMA, dtype=np.int64).reshape(8, 8)
+    return np.clip((t * scale + 50) // 100, 1, 255)
+
+
+def _qtable(base: list[int], quality: int, like: torch.Tensor) -> torch.Tensor:
+    """libjpeg's table for ``quality``, as an 8x8 tensor."""
+    return torch.from_numpy(ijg_table(quality, base is _CHROMA)).to(like.device, like.dtype)
 
 
 def _dct_matrix(like: torch.Tensor) -> torch.Tensor:

@@ -77,13 +77,16 @@ CHANNEL_PAIRINGS = {(3, 3): "image-in-image", (2, 2): "audio-in-audio", (2, 3): 
 
 def trained_pairing(stego_model) -> str:
     """The pairing a loaded model was trained for (its card, or its channel counts); "bits" for a sealer."""
+    if stego_model.card.get("pairing"):
+        return stego_model.card["pairing"]
     config = stego_model.model.config
-    return stego_model.card.get("pairing") or CHANNEL_PAIRINGS.get((config.cover_channels, config.secret_channels),
-                                                                  "bits")
+    return CHANNEL_PAIRINGS.get((config.cover_channels, config.secret_channels), "bits")
 
 
 def check_model(stego_model, pairing: str) -> None:
     """A clear error unless ``stego_model`` does ``pairing`` (a video pairing: its image pairing)."""
+    if stego_model.card.get("kind") == "jpeg-code" and pairing != "image-in-image":
+        raise ExypnoError(f"the robust model hides an image in an image only, not {pairing.replace('-', ' ')}")
     have, need = trained_pairing(stego_model), image_pairing(pairing)
     if have != need:
         try:

@@ -24,6 +24,7 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import zstandard
@@ -74,6 +75,13 @@ class Layout:
 def _key(passphrase: str, salt: bytes) -> bytes:
     if not passphrase:
         raise PayloadError("the passphrase is empty")
+    return _scrypt(passphrase, salt)
+
+
+@lru_cache(maxsize=4)
+def _scrypt(passphrase: str, salt: bytes) -> bytes:
+    """scrypt (0.3 s here); kept for the same salt, which a sender that reads its own stego back after
+    several re-saves meets again and again."""
     return hashlib.scrypt(passphrase.encode(), salt=salt, dklen=32, maxmem=2**26, **SCRYPT)
 
 

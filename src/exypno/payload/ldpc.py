@@ -34,6 +34,7 @@ class IraCode:
 
     n: int
     k: int
+    max_iter: int = 40  # belief-propagation rounds before giving up on a codeword
 
     def __post_init__(self):
         if not 0 < self.k < self.n:
@@ -79,7 +80,7 @@ class IraCode:
     def _decoder(self):
         from ldpc import BpDecoder
 
-        return BpDecoder(self.h, error_rate=0.1, max_iter=MAX_ITER, bp_method="product_sum",
+        return BpDecoder(self.h, error_rate=0.1, max_iter=self.max_iter, bp_method="product_sum",
                          schedule="serial", input_vector_type="syndrome")
 
     def decode(self, llr: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -97,8 +98,6 @@ class IraCode:
         flips = dec.decode(self.syndrome(hard).astype(np.uint8))
         return (hard ^ flips.astype(np.uint8))[: self.k], bool(dec.converge)
 
-
-MAX_ITER = 40
 
 
 def _without_repeats(cols: np.ndarray, rows: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
