@@ -97,3 +97,10 @@ def test_evaluate_attacks_counts_what_the_robust_model_refuses(tmp_path, pair):
                          model="robust", quiet=True)
     assert r["attacks"]["jpeg:90"]["refused"] == 0 and r["attacks"]["jpeg:90"]["secret_psnr"] > 24
     assert r["attacks"]["crop:0.5"]["refused"] == 1  # the code reads whole stegos only
+
+
+def test_a_cover_that_cannot_carry_it_is_refused_before_anything_is_written(tmp_path, pair):
+    white = np.full((96, 96, 3), 255, np.uint8)  # luma cannot go up anywhere
+    with pytest.raises(ExypnoError, match="robust model"):
+        RobustImage().hide(white, pair[1], output=tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()

@@ -193,8 +193,11 @@ class RobustImage:
         while True:  # the plan's trial had random bits: the real stego may cost a little more
             stego, rates, files = self._fit(plan, cover_img, secret_img, rng)
             cover_psnr = float(psnr_8bit(cover_img, stego))
-            if cover_psnr >= COVER_PSNR or plan == len(PLANS) - 1:
+            if cover_psnr >= COVER_PSNR:
                 break
+            if plan == len(PLANS) - 1:
+                raise ExypnoError(f"this cover ({w}x{h}) would fall to {cover_psnr:.1f} dB with the robust model's "
+                                  f"smallest plan (it keeps {COVER_PSNR} dB); try a more detailed cover")
             plan += 1
         self.info = {"plan": plan, "cover_psnr": cover_psnr,
                      **{layer: {"rate": RATES[rates[layer]], "picture": files[layer]} for layer in PAYLOAD}}
