@@ -241,16 +241,16 @@ class JpegCarrier:
         return stego
 
     def llr(self, image: np.ndarray, seed: bytes, quality: int | None = None, noise: float = 0.0,
-            layers: tuple[str, ...] = LAYERS) -> dict[str, np.ndarray]:
+            layers: tuple[str, ...] = LAYERS, coef: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Each of ``layers``' slots' log-likelihood ratios (positive: 1), in its keyed order, for ``image``,
         assuming it was re-saved as JPEG at ``quality`` (None: not) and got Gaussian noise of std ``noise``
-        (8-bit levels)."""
+        (8-bit levels). ``coef``: ``luma_coefficients(image)``, when the caller has it already."""
         h, w = image.shape[:2]
         rh, rw = self.region(h, w)
         blocks = rh * rw // 64
         dither, orders = self._keyed(blocks, seed)
         part = image[:rh, :rw]
-        coef = block_dct(to_ycc(part)[0])
+        coef = luma_coefficients(image) if coef is None else coef
         saturated = ((part == 0) | (part == 255)).any(axis=-1).reshape(rh // 8, 8, rw // 8, 8).any(axis=(1, 3))
         outliers = np.where(saturated.reshape(-1), OUTLIERS_SATURATED, OUTLIERS)[:, None, None]
         plan, c = self.plan, self.plan.carriers
@@ -284,17 +284,23 @@ class JpegCarrier:
         return {layer: out[:, self._valid(layer)].reshape(-1)[orders[layer]] for layer in layers}
 
 
-def jpeg_fit(image: np.ndarray, quality: int) -> float | None:
+def luma_coefficients(image: np.ndarray) -> np.ndarray:
+    """(blocks, 64): the luma DCT of the carrying region's blocks (what ``llr`` and ``jpeg_fit`` read)."""
+    h, w = JpegCarrier.region(*image.shape[:2])
+    return block_dct(to_ycc(image[:h, :w])[0])
+
+
+def jpeg_fit(image: np.ndarray, quality: int, coef: np.ndarray | None = None) -> float | None:
     """How well ``image`` looks like a decoded JPEG at ``quality``: the share of its luma DCT coefficients (on
     the blocks from the top left) within a fifth of a step of a nonzero multiple of that quality's table, over
     the coefficients whose step is 4 or more (a decoded JPEG: near 1; anything else: less). None when too
-    few coefficients tell."""
+    few coefficients tell. ``coef``: ``luma_coefficients(image)``, when the caller has it already."""
     h, w = JpegCarrier.region(*image.shape[:2])
     table = ijg_table(quality).reshape(-1).astype(np.float64)
     use = table >= 4
     if not use.any() or h == 0 or w == 0:
         return None
-    ratio = block_dct(to_ycc(image[:h, :w])[0])[:, use] / table[use]
+    ratio = (luma_coefficients(image) if coef is None else coef)[:, use] / table[use]
     nonzero = np.abs(ratio) >= 0.5  # a JPEG zeroes most coefficients, and 0 is a multiple of any step
     if nonzero.sum() < 50:
         return None

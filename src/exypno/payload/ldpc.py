@@ -15,7 +15,7 @@ and each bit's probability of being wrong go in, the wrong bits come out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -98,6 +98,12 @@ class IraCode:
         flips = dec.decode(self.syndrome(hard).astype(np.uint8))
         return (hard ^ flips.astype(np.uint8))[: self.k], bool(dec.converge)
 
+
+
+@lru_cache(maxsize=32)
+def code(n: int, k: int, max_iter: int = 40) -> IraCode:
+    """``IraCode(n, k, max_iter)``, built once per process (its parity-check matrix and decoder)."""
+    return IraCode(n, k, max_iter)
 
 
 def _without_repeats(cols: np.ndarray, rows: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:

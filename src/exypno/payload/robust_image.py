@@ -36,8 +36,8 @@ from ..errors import ExypnoError
 from ..evaluate.metrics import psnr_8bit
 from ..media.image import check_output, read_image, resave, resize, write_png
 from .container import Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
-from .jpeg_carrier import JpegCarrier, Plan, jpeg_fit
-from .ldpc import Blocks, IraCode
+from .jpeg_carrier import JpegCarrier, Plan, jpeg_fit, luma_coefficients
+from .ldpc import Blocks, code
 from .picture import fit, pack, unpack
 
 COVER_PSNR = 33.2  # every stego keeps at least this (dB; the goal of #7 is 33)
@@ -72,11 +72,6 @@ def carrier(plan: int) -> JpegCarrier:
     return JpegCarrier(Plan.for_cover_psnr(PLANS[plan]))
 
 
-@lru_cache(maxsize=None)
-def _code(n: int, k: int) -> IraCode:
-    return IraCode(n, k, max_iter=MAX_ITER)
-
-
 @dataclass(frozen=True)
 class LayerRung:
     """One layer's LDPC codewords at one rate."""
@@ -101,7 +96,7 @@ def _rung(plan: int, h: int, w: int, layer: str, rate: int) -> LayerRung | None:
     n = 8192 if slots >= 3 * 8192 else 4096
     if slots < n or rate >= len(RATES):
         return None
-    rung = LayerRung(layer, rate, Blocks(_code(n, int(round(RATES[rate] * n))), slots // n))
+    rung = LayerRung(layer, rate, Blocks(code(n, int(round(RATES[rate] * n)), MAX_ITER), slots // n))
     return rung if rung.room > 0 else None
 
 
@@ -157,9 +152,9 @@ def _random_bits(c: JpegCarrier, h: int, w: int, rng: np.random.Generator) -> di
     return {layer: rng.integers(0, 2, c.slots(h, w, layer)) for layer in PAYLOAD}
 
 
-def _likely_channels(img: np.ndarray) -> tuple[list[int], list[tuple[int | None, float]]]:
+def _likely_channels(img: np.ndarray, coef: np.ndarray) -> tuple[list[int], list[tuple[int | None, float]]]:
     """(the JPEG qualities the image looks decoded at (``jpeg_fit``), best first; CHANNELS with those first)."""
-    fits = {q: jpeg_fit(img, q) for q, _ in CHANNELS if q is not None}
+    fits = {q: jpeg_fit(img, q, coef) for q, _ in CHANNELS if q is not None}
     first = sorted((q for q, f in fits.items() if f is not None and f > JPEG_FIT), key=lambda q: -fits[q])
     return first, [(q, 0.0) for q in first] + [c for c in CHANNELS if c[0] not in first]
 
@@ -311,14 +306,15 @@ class RobustImage:
         if min(h, w) < MIN_SIDE:
             raise PayloadError(f"no robust picture: the image ({w}x{h}) is too small to carry one")
         picture = None
-        detected, channels = _likely_channels(img)
+        coef = luma_coefficients(img)  # every channel's guess reads the same coefficients
+        detected, channels = _likely_channels(img, coef)
         for i, (quality, noise) in enumerate(channels):
             if picture is not None and i >= len(detected) > 0:
                 break  # a JPEG of a known quality, and the base read: no other guess reads the full layer
-            fields, agreement = _read_header(carrier(0).llr(img, SEED, quality, noise, layers=("header",))["header"], h, w)
+            fields, agreement = _read_header(carrier(0).llr(img, SEED, quality, noise, ("header",), coef)["header"], h, w)
             if agreement < HEADER_AGREEMENT or fields["plan"] >= len(PLANS):
                 continue
-            llr = carrier(fields["plan"]).llr(img, SEED, quality, noise, layers=PAYLOAD if picture is None else ("full",))
+            llr = carrier(fields["plan"]).llr(img, SEED, quality, noise, PAYLOAD if picture is None else ("full",), coef)
             got = {} if picture is None else {"base": picture}
             for layer in PAYLOAD:  # the base first: the full layer is what the base misses
                 if layer in got:

@@ -25,7 +25,6 @@ that would not come back is refused, never written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ from ..nets.files import load_model
 from ..nets.noise import jpeg_roundtrip
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
-from .ldpc import Blocks, IraCode
+from .ldpc import Blocks, code
 
 MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hiding model
 MODES = tuple(MODELS)
@@ -48,11 +47,6 @@ class Unreliable(PayloadError):
 
 
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
-
-
-@lru_cache(maxsize=16)
-def _code(n: int, k: int) -> IraCode:
-    return IraCode(n, k)  # its parity-check matrix and decoder are built once per process
 
 
 @dataclass(frozen=True)
@@ -115,7 +109,7 @@ class SealMode:
         count = self.carrier.capacity_bits(rh, rw) // self.ldpc_n
         out = []
         for rate in self.rates:
-            blocks = Blocks(_code(self.ldpc_n, int(round(rate * self.ldpc_n))), count)
+            blocks = Blocks(code(self.ldpc_n, int(round(rate * self.ldpc_n))), count)
             raw = blocks.info_bits // 8
             out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym)))
         return out
