@@ -70,9 +70,8 @@ def _best_quality(image: np.ndarray, budget: int, subsampling: str = "4:2:0",
 
 def _polished(image: np.ndarray, budget: int, found: tuple[int, bytes], speed: int, subsampling: str,
               size_of=len, reach: int = 3) -> tuple[int, bytes]:
-    """``found`` (quality, file) at ``SPEED``, bettered at a slower ``speed``: its files are a few percent
-    smaller at the same quality, so a higher quality fits (about 0.5 dB at 0.2 to 0.5 bits per pixel).
-    Bisection over the ``reach`` qualities above, then ``found``'s own (a slow encode costs seconds)."""
+    """``found`` (quality, file) at ``SPEED``, bettered at a slower ``speed``, whose files are better for the
+    same bytes: the highest quality that fits. Bisection over the ``reach`` qualities above, then ``found``'s own (a slow encode costs seconds)."""
     best = None
     lo, hi = found[0], min(100, found[0] + reach)
     while lo <= hi:
@@ -109,8 +108,8 @@ def fit(picture, budget: int, subsampling: str = "4:2:0", polish_speed: int | No
 
 
 # The boxes before the coded picture of an AVIF file as Pillow (libavif) writes it: 275 bytes, nearly the same
-# in every file. ``pack`` compresses a file with them as zstd's dictionary, so that a file of 1.4 KB (the
-# robust model's base layer at 256x256) spends 30 bytes on them instead of 275. A constant, not made at run
+# in every file. ``pack`` compresses a file with them as zstd's dictionary, so that a small file (the robust
+# model's base layer is about 1.4 KB at 256x256) spends tens of bytes on them, not 275 (tests/test_picture.py). A constant, not made at run
 # time: sender and receiver must hold the same dictionary, whatever their libavif.
 AVIF_HEADER = bytes.fromhex(
     "00000020667479706176696600000000617669666d6966316d6961664d413141000000eb6d65746100000000000000216864"

@@ -54,8 +54,8 @@ HEADER_AGREEMENT = 0.75  # share of a header bit's repeats that must agree befor
 # picture from JPEG 90 and up, the base from 75 and up.
 MUST_READ = {"full": (None, 95, 90), "base": (90, 85, 80, 75)}
 NAMES = {"base": "base", "full": "full"}  # the file names inside the containers (they cost room)
-SUBSAMPLING = "4:4:4"  # AVIF's chroma: 0.2 to 0.4 dB better than 4:2:0 for as many bytes here
-POLISH_SPEED = 2  # the final AVIF encodes: 0.5 dB better than speed 6 for as many bytes (256x256)...
+SUBSAMPLING = "4:4:4"  # AVIF's chroma: better than 4:2:0 for as many bytes here (a one-off probe, not kept)
+POLISH_SPEED = 2  # the final AVIF encodes: better than speed 6 for as many bytes (a one-off probe)...
 POLISH_MAX_PIXELS = 512 * 512  # ...but 3 s an encode at 512x512 and 10 at 1024x1024: larger secrets go without
 RATE_MARGIN = 0.9  # start from the highest rate under this share of the estimated bits per slot
 ATTEMPTS = 8
@@ -255,7 +255,7 @@ class RobustImage:
     @staticmethod
     def _files(secret: np.ndarray, rungs: dict[str, LayerRung], memo: dict):
         """The base layer's AVIF of the secret, and the full layer's AVIF of what the base misses (the residual,
-        around 128): at 0.2 + 0.45 bits per pixel that gains about 0.6 dB over a second, independent AVIF.
+        around 128): in a one-off probe (not kept) that beat a second, independent AVIF of the secret.
         ``memo`` keeps the files of earlier attempts (a layer whose room did not change keeps its file)."""
         rooms = (rungs["base"].room, rungs["full"].room)
         polish = POLISH_SPEED if secret.shape[0] * secret.shape[1] <= POLISH_MAX_PIXELS else None
