@@ -7,7 +7,7 @@ source than any training package); "same-source" = the training folder's validat
 hides another cover of its set. Stego sets: our model, LSB-3 (the paper's baseline), LSB replacement of
 random bits at 100% and 50% of the values, LSB matching at 100%; `exypno seal` in its two modes (png
 and robust), each cover carrying a random file (as an encrypted or compressed one looks) of half what the
-mode carries in that cover; and the robust image model (`robust`, structural detectors only: 7 to 26 s a
+mode carries in that cover; and the robust image model (`robust`, structural detectors only: 8 to 28 s a
 stego).
 
 (a) Structural detectors and their StegExpose-style fusion: ROC AUC and detection rate at threshold 0.2
