@@ -1,4 +1,6 @@
-"""The grid search of ``reveal`` (api.Stego.alignment): wrong shifts on uncropped stegos, right ones on crops.
+"""The grid search of ``reveal`` (api.Stego.alignment): wrong shifts on uncropped stegos, right ones on crops,
+by the model's grid locator and by the contrast search (the search of a model without a locator), on the
+same stegos.
 
     bash scripts/install-heldout && .venv/bin/python benchmarks/alignment.py [--model default] [--no-large]
 
@@ -9,37 +11,96 @@
   the search must find each crop's offset modulo the grid.
 - Large (unless ``--no-large``): each wallpaper at 1024x1024 hides the next; the search must keep no shift on
   it, and find the offset of three crops of it, to 1/2, 0.707 and 3/4 of its side (smooth pictures, on
-  which the right shift stands out little).
+  which the right shift of the contrast search stands out little).
 
-Then the margins that ALIGN_GAIN sits between, on the contrast summed over all the search's patches: for
-uncropped stegos whose most contrasted shift is a wrong one, that shift's over the runner-up's; for crops at
-a nonzero offset, the right shift's over the runner-up's (and whether it had the most contrast at all).
+Then the margins that the two rules' bars sit between. The locator: for uncropped stegos, the most that a
+wrong shift's evidence came over no shift's (``LOCATE_MARGIN`` must stay above it); for crops at a nonzero
+offset, the right shift's evidence over no shift's (it must reach the bar) and over the best wrong one's. The
+contrast search, on the contrast summed over all its patches: for uncropped stegos whose most contrasted shift
+is a wrong one, that shift's over the runner-up's; for crops at a nonzero offset, the right shift's over the
+runner-up's (and whether it had the most contrast at all).
 """
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
-import exypno
-from exypno.api import ALIGN_GAIN
+from exypno.api import ALIGN_GAIN, LOCATE_MARGIN, Stego
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
-from exypno.evaluate.metrics import psnr_8bit
 from exypno.media.image import square
 
 ROOT = Path(__file__).resolve().parents[1]
+CASES = ("uncropped 512x512 wallpaper stegos given a shift", "the same hiding a flat picture (black, grey)",
+         "128x128 crops of 256x256 photo stegos, right shift found", "uncropped 1024x1024 wallpaper stegos given a shift",
+         "crops of them (1/2, 0.707, 3/4 of the side), right shift found")
 
 
-def summed_margin(m, stego: np.ndarray) -> tuple[tuple[int, int], float, float]:
-    """(the most contrasted shift over every patch of the search, its contrast over the runner-up's, over no
-    shift's)."""
-    total = m.summed_contrasts(stego)
-    best = max(total, key=total.get)
-    return best, total[best] / max(v for k, v in total.items() if k != best), total[best] / total[0, 0]
+def span(values: list[float], unit: str = "x") -> str:
+    return f"{min(values):.2f}{unit} to {max(values):.2f}{unit}" if values else "none"
 
 
-def span(values: list[float]) -> str:
-    return f"{min(values):.2f}x to {max(values):.2f}x" if values else "none"
+class Tally:
+    """One search's answers over the cases, with the margins its bar sits between, and its time."""
+
+    def __init__(self, model: Stego):
+        self.model, self.hits, self.seconds = model, {c: [0, 0] for c in CASES}, 0.0
+        self.uncropped_margins, self.crop_margins, self.crop_over_none, self.missed = [], [], [], 0
+        self.flat_over_none = []
+
+    def align(self, image: np.ndarray) -> tuple[int, int]:
+        start = time.perf_counter()
+        found = self.model.alignment(image)
+        self.seconds += time.perf_counter() - start
+        return found
+
+    def uncropped(self, case: str, stego: np.ndarray, flat: bool = False) -> None:
+        self.margins(stego, (0, 0), flat)
+        self.hits[case][0] += self.align(stego) != (0, 0)
+        self.hits[case][1] += 1
+
+    def crop(self, case: str, crop: np.ndarray, truth: tuple[int, int]) -> None:
+        if truth != (0, 0):
+            self.margins(crop, truth)
+        self.hits[case][0] += self.align(crop) == truth
+        self.hits[case][1] += 1
+
+    def margins(self, image: np.ndarray, truth: tuple[int, int], flat: bool = False) -> None:
+        if self.model.model.locator is not None:
+            ev = self.model.shift_evidence(image)
+            if truth == (0, 0):
+                self.uncropped_margins.append(max(v for k, v in ev.items() if k != truth) - ev[truth])
+            else:
+                self.crop_over_none.append(ev[truth] - ev[0, 0])
+                self.crop_margins.append(ev[truth] - max(v for k, v in ev.items() if k != truth))
+            return
+        total = self.model.summed_contrasts(image)
+        best = max(total, key=total.get)
+        over = total[best] / max(v for k, v in total.items() if k != best)
+        if truth == (0, 0) and best != truth:
+            self.uncropped_margins.append(over)
+            if flat:
+                self.flat_over_none.append(total[best] / total[0, 0])
+        elif truth != (0, 0):
+            if best == truth:
+                self.crop_margins.append(over)
+            else:
+                self.missed += 1
+
+    def report(self, name: str) -> None:
+        if self.model.model.locator is not None:
+            print(f"{name}: uncropped stegos, the best wrong shift's evidence over no shift's: "
+                  f"{span(self.uncropped_margins, '')} (LOCATE_MARGIN {LOCATE_MARGIN}); crops at a nonzero offset, the "
+                  f"right shift's over no shift's {span(self.crop_over_none, '')}, over the best wrong one's "
+                  f"{span(self.crop_margins, '')}")
+            return
+        over = sum(x > ALIGN_GAIN for x in self.crop_margins)
+        print(f"{name}: summed over the patches, uncropped stegos whose most contrasted shift is wrong: "
+              f"{len(self.uncropped_margins)}, over the runner-up {span(self.uncropped_margins)}; for a flat secret, "
+              f"over no shift {span(self.flat_over_none)}. Crops at a nonzero offset: the right shift has the most "
+              f"contrast in {len(self.crop_margins)} of {len(self.crop_margins) + self.missed}, over the runner-up "
+              f"{span(self.crop_margins)} ({over} over ALIGN_GAIN {ALIGN_GAIN})")
 
 
 def main() -> int:
@@ -47,75 +108,54 @@ def main() -> int:
     ap.add_argument("--model", default="default")
     ap.add_argument("--no-large", action="store_true", help="leave out the 1024x1024 wallpapers and their crops")
     args = ap.parse_args()
-    m = exypno.load(args.model)
+    m = Stego.load(args.model)
+    searches = {}
+    if m.model.locator is not None:
+        searches["locator"] = Tally(m)
+        m = Stego.load(args.model)
+        m.model.locator = None
+    searches["contrast search"] = Tally(m)
     heldout = ROOT / "data" / "heldout"
     wp = list(wallpaper_covers(heldout, 512).items()) if heldout.is_dir() else []
-    wrong, flat, uncropped_margins, flat_over_none = 0, 0, [], []
-    crop_margins, missed_max = [], 0
-
-    def uncropped(name, st, secret=None):
-        best, margin, over_none = summed_margin(m, st)
-        if best != (0, 0):
-            uncropped_margins.append(margin)
-            if secret is None:
-                flat_over_none.append(over_none)
-        found = m.alignment(st)
-        if found != (0, 0) and secret is not None:
-            print(f"{name}: shift {found}, secret {psnr_8bit(secret, m.reveal(st)):.2f} dB "
-                  f"(no search {psnr_8bit(secret, m.reveal(st, align=False)):.2f})")
-        elif found != (0, 0):
-            print(f"{name}: shift {found}")
-        return found != (0, 0)
-
-    def cropped(crop, truth) -> bool:
-        nonlocal missed_max
-        if truth != (0, 0):
-            best, margin, _ = summed_margin(m, crop)
-            if best == truth:
-                crop_margins.append(margin)
-            else:
-                missed_max += 1
-        return m.alignment(crop) == truth
-
     for (name, c), (_, s) in zip(wp, wp[1:] + wp[:1]):
-        wrong += uncropped(name, m.hide(c, s), s)
-    print(f"uncropped wallpaper stegos given a shift: {wrong} of {len(wp)}")
-    for name, c in wp:
+        st = m.hide(c, s)
+        for t in searches.values():
+            t.uncropped(CASES[0], st)
         for level in (0, 128):
-            flat += uncropped(f"{name} hiding flat {level}", m.hide(c, np.full_like(c, level)))
-    print(f"uncropped wallpaper stegos of a flat secret (black, grey) given a shift: {flat} of {2 * len(wp)}")
+            st = m.hide(c, np.full_like(c, level))
+            for t in searches.values():
+                t.uncropped(CASES[1], st, flat=True)
     photos = [square(v, 256) for v in heldout_photos(256).values()]
     rng = np.random.default_rng(0)
-    right = n = 0
     for i in range(7):
         for j in (1, 2):
             st = m.hide(photos[i], photos[(i + j) % 7])
             for _ in range(3):
                 t, l = int(rng.integers(0, 129)), int(rng.integers(0, 129))
-                right += cropped(np.ascontiguousarray(st[t : t + 128, l : l + 128]), (t % 4, l % 4))
-                n += 1
-    print(f"128x128 crops of 256x256 stegos with the right shift found: {right} of {n}")
+                crop = np.ascontiguousarray(st[t : t + 128, l : l + 128])
+                for tally in searches.values():
+                    tally.crop(CASES[2], crop, (t % 4, l % 4))
     if not args.no_large and wp:
         large = list(wallpaper_covers(heldout, 1024).items())
         rng = np.random.default_rng(1)
-        wrong_large = right = n = 0
         for (name, c), (_, s) in zip(large, large[1:] + large[:1]):
             st = m.hide(c, s)
-            wrong_large += uncropped(f"{name} at 1024", st, s)
+            for tally in searches.values():
+                tally.uncropped(CASES[3], st)
             for frac in (0.5, 0.707, 0.75):
                 side = round(1024 * frac)
                 y0, x0 = (int(v) for v in rng.integers(0, 1024 - side + 1, 2))
-                right += cropped(np.ascontiguousarray(st[y0 : y0 + side, x0 : x0 + side]), (y0 % 4, x0 % 4))
-                n += 1
-        print(f"uncropped 1024x1024 wallpaper stegos given a shift: {wrong_large} of {len(large)}")
-        print(f"crops of them (1/2, 0.707, 3/4 of the side) with the right shift found: {right} of {n}")
-    print(f"summed over the patches, uncropped stegos whose most contrasted shift is wrong: "
-          f"{len(uncropped_margins)}, over the runner-up {span(uncropped_margins)}; for a flat secret, over no shift "
-          f"{span(flat_over_none)}")
-    over = sum(x > ALIGN_GAIN for x in crop_margins)
-    print(f"summed over the patches, crops at a nonzero offset: the right shift has the most contrast in "
-          f"{len(crop_margins)} of {len(crop_margins) + missed_max}, over the runner-up {span(crop_margins)} "
-          f"({over} over ALIGN_GAIN {ALIGN_GAIN})")
+                crop = np.ascontiguousarray(st[y0 : y0 + side, x0 : x0 + side])
+                for tally in searches.values():
+                    tally.crop(CASES[4], crop, (y0 % 4, x0 % 4))
+    names = list(searches)
+    print(f"| {args.model} | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for case in CASES:
+        if searches[names[0]].hits[case][1]:
+            print(f"| {case} | " + " | ".join(f"{t.hits[case][0]} of {t.hits[case][1]}" for t in searches.values()) + " |")
+    print("| seconds searching, all of them | " + " | ".join(f"{t.seconds:.1f}" for t in searches.values()) + " |\n")
+    for name, t in searches.items():
+        t.report(name)
     return 0
 
 

@@ -40,7 +40,7 @@ def main() -> int:
     if any(not torch.equal(ours[k], theirs[k]) for k in sender):
         sys.exit(f"{args.run}: its CN and EN differ from {args.model}'s: it did not train on this model's stegos")
     config = replace(model.config, border=True)
-    if replace(trained.config, border=True) != config:
+    if replace(trained.config, border=True, locator=config.locator) != config:
         sys.exit(f"{args.run}: another architecture than {args.model}")
     extended = StegoModel(config)
     extended.load_state_dict(ours, strict=False)

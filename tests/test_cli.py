@@ -183,7 +183,7 @@ def test_export_sender_and_receiver_work_apart(capsys, tmp_path, pair):
             return {k.split(".")[0] for k in f.keys()}
 
     assert prefixes(sender) == {"compressor", "encoder"}
-    assert prefixes(receiver) == {"decoder", "border_decoder"}  # the default's receiver keeps its border decoder
+    assert prefixes(receiver) == {"decoder", "border_decoder", "locator"}  # the receiver finds crops as the default does
     stego = tmp_path / "stego.png"
     assert run(capsys, "hide", "--cover", cover, "--secret", secret, "-o", stego, "--model", sender)[0] == 0
     assert run(capsys, "reveal", stego, "-o", tmp_path / "r.png", "--model", receiver)[0] == 0

@@ -80,8 +80,8 @@ def cmd_models(args) -> int:
         card = json.loads(f.with_suffix(".json").read_text())
         fig = card.get("figures", {})
         summary = ", ".join(f"{k} {v:.2f}" for k, v in fig.items() if isinstance(v, (int, float)))
-        part = card.get("part", "full") + ("+border" if card["config"].get("border") else "")
-        print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {part:<12} {summary}")
+        part = card.get("part", "full") + "".join(f"+{k}" for k in ("border", "locator") if card["config"].get(k))
+        print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {part:<20} {summary}")
     for name, what in CODES.items():
         print(f"  {name:<16} {what}")
     return 0
@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list presets (parameters, GMAC per megapixel) and shipped weights")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("export", help="write the sender (CN+EN) or receiver (DN, and its border decoder if it has one) part of a model")
+    p = sub.add_parser("export", help="write the sender (CN+EN) or receiver (DN, and its border decoder and grid locator if it has them) part of a model")
     p.add_argument("--part", choices=("sender", "receiver", "full"), required=True)
     p.add_argument("-o", "--output", required=True, help="NAME.safetensors (NAME.json is written beside)")
     p.add_argument("--force", action="store_true")

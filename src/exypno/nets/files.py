@@ -16,9 +16,9 @@ from .models import NetConfig, StegoModel
 
 FORMAT = "exypno-model/1"
 PART_PREFIXES = {
-    "full": ("compressor.", "encoder.", "decoder.", "border_decoder."),
+    "full": ("compressor.", "encoder.", "decoder.", "border_decoder.", "locator."),
     "sender": ("compressor.", "encoder."),
-    "receiver": ("decoder.", "border_decoder."),
+    "receiver": ("decoder.", "border_decoder.", "locator."),
 }
 
 

@@ -28,6 +28,7 @@ from torch import nn
 
 from .base import BaseNetwork
 from .lattice import LatticeCode, LatticeFeatures, pack_picture, unpack_picture
+from .locator import GridLocator
 from .layers import ResidualBlock, haar, inverse_haar
 
 
@@ -47,6 +48,9 @@ class NetConfig:
     # a second decoder, for the band along the edges of a cropped stego that cut through the grid's blocks
     # (api.Stego.reveal): trained on crops alone, with CN and EN fixed (exypno train --decoder-only)
     border: bool = False
+    # a grid locator (nets/locator.py): finds the grid shift of a cropped stego for the receiver, trained on
+    # this model's stegos (exypno.train.locator) and added to its file
+    locator: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -300,6 +304,7 @@ class StegoModel(nn.Module):
         self.encoder = EncoderNet(config)
         self.decoder = DecoderNet(config)
         self.border_decoder = DecoderNet(config) if config.border else None
+        self.locator = GridLocator(self.multiple, config.cover_channels) if config.locator else None
 
     @property
     def multiple(self) -> int:

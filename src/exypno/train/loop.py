@@ -106,9 +106,10 @@ class TrainConfig:
         if self.init:  # fine-tuning keeps the architecture of the weights it starts from
             from ..nets.files import read_card
 
-            # but not a border decoder: it fits one encoder's stegos, and a run trains CN, EN and DN. A new
-            # one is trained for the result (--decoder-only) and added by scripts/add_border_decoder.py.
-            return NetConfig.from_dict({**read_card(Path(self.init))["config"], "border": False})
+            # but not a border decoder or a grid locator: they fit one encoder's stegos, and a run trains CN, EN
+            # and DN. New ones are trained for the result (--decoder-only, scripts/add_border_decoder.py;
+            # scripts/add_locator.py).
+            return NetConfig.from_dict({**read_card(Path(self.init))["config"], "border": False, "locator": False})
         base = PRESETS[self.preset]
         overrides = {k: v for k, v in (("width", self.width), ("blocks", self.blocks), ("levels", self.levels),
                                        ("lattice", self.lattice), ("qim", self.qim)) if v is not None}
@@ -303,12 +304,13 @@ def _load_initial_weights(model: StegoModel, path: Path, spectrogram: str | None
     from ..nets.files import load_model
 
     start, card = load_model(path)
-    if replace(start.config, border=False) != model.config or getattr(start, "part", "full") != "full":
+    if replace(start.config, border=False, locator=False) != model.config or getattr(start, "part", "full") != "full":
         raise ExypnoError(f"{path}: its architecture ({start.config}) is not this run's ({model.config})")
     if spectrogram and card.get("spectrogram", spectrogram) != spectrogram:
         raise ExypnoError(f"{path}: it was trained on {card['spectrogram']!r} audio grids, this run uses "
                           f"{spectrogram!r} (--spectrogram)")
-    model.load_state_dict({k: v for k, v in start.state_dict().items() if not k.startswith("border_decoder.")})
+    model.load_state_dict({k: v for k, v in start.state_dict().items()
+                           if not k.startswith(("border_decoder.", "locator."))})
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
