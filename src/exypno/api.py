@@ -160,7 +160,7 @@ class Stego:
         A model on Haar sub-bands only reads a stego whose pixel grid lines up with the one it was hidden on;
         a crop at an odd offset breaks that, and the reveal turns to a washed-out blur. A model with a grid
         locator (nets/locator.py) asks it (``located``): it reads the grid from the stego's residual, and found
-        every crop's shift that the search below missed, in a sixth of the time (benchmarks/alignment.py).
+        every crop's shift that the search below missed, in a seventh of the time (benchmarks/alignment.py).
 
         Without one, the contrast search: on patches of the
         stego (the centre, then the quadrants' centres), every shift is revealed, and its contrast (standard
