@@ -7,6 +7,10 @@ same stegos.
 - Uncropped: each of the KDE wallpapers (data/heldout, 512x512) hides the next, then a black and a grey
   picture (a flat secret, such as a video's black frame, reveals with almost no contrast, so that wrong
   shifts stand out against it); the search must keep no shift.
+- Noise covers: the first 10 wallpapers with Gaussian noise of std 10, 30 and 60 levels added, then each
+  hiding the next wallpaper (the encoder writes another residual on noise, and a locator trained on photos
+  alone read wrong shifts there); the search must keep no shift on each stego, and find the offset of a
+  256x256 crop of it.
 - Crops: 42 crops of 128x128 at random offsets from 256x256 stegos of the 7 scikit-image/scikit-learn photos;
   the search must find each crop's offset modulo the grid.
 - Large (unless ``--no-large``): each wallpaper at 1024x1024 hides the next; the search must keep no shift on
@@ -33,6 +37,8 @@ from exypno.media.image import square
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ("uncropped 512x512 wallpaper stegos given a shift", "the same hiding a flat picture (black, grey)",
+         "uncropped 512x512 stegos of noised wallpapers given a shift",
+         "256x256 crops of them, right shift found",
          "128x128 crops of 256x256 photo stegos, right shift found", "uncropped 1024x1024 wallpaper stegos given a shift",
          "crops of them (1/2, 0.707, 3/4 of the side), right shift found")
 
@@ -125,6 +131,16 @@ def main() -> int:
             st = m.hide(c, np.full_like(c, level))
             for t in searches.values():
                 t.uncropped(CASES[1], st, flat=True)
+    rng = np.random.default_rng(2)
+    for (name, c), (_, s) in zip(wp[:10], wp[1:11]):
+        for std in (10, 30, 60):
+            noised = np.clip(c + rng.normal(0, std, c.shape), 0, 255).astype(np.uint8)
+            st = m.hide(noised, s)
+            y0, x0 = (int(v) for v in rng.integers(0, 512 - 256 + 1, 2))
+            crop = np.ascontiguousarray(st[y0 : y0 + 256, x0 : x0 + 256])
+            for t in searches.values():
+                t.uncropped(CASES[2], st)
+                t.crop(CASES[3], crop, (y0 % 4, x0 % 4))
     photos = [square(v, 256) for v in heldout_photos(256).values()]
     rng = np.random.default_rng(0)
     for i in range(7):
@@ -134,20 +150,20 @@ def main() -> int:
                 t, l = int(rng.integers(0, 129)), int(rng.integers(0, 129))
                 crop = np.ascontiguousarray(st[t : t + 128, l : l + 128])
                 for tally in searches.values():
-                    tally.crop(CASES[2], crop, (t % 4, l % 4))
+                    tally.crop(CASES[4], crop, (t % 4, l % 4))
     if not args.no_large and wp:
         large = list(wallpaper_covers(heldout, 1024).items())
         rng = np.random.default_rng(1)
         for (name, c), (_, s) in zip(large, large[1:] + large[:1]):
             st = m.hide(c, s)
             for tally in searches.values():
-                tally.uncropped(CASES[3], st)
+                tally.uncropped(CASES[5], st)
             for frac in (0.5, 0.707, 0.75):
                 side = round(1024 * frac)
                 y0, x0 = (int(v) for v in rng.integers(0, 1024 - side + 1, 2))
                 crop = np.ascontiguousarray(st[y0 : y0 + side, x0 : x0 + side])
                 for tally in searches.values():
-                    tally.crop(CASES[4], crop, (y0 % 4, x0 % 4))
+                    tally.crop(CASES[6], crop, (y0 % 4, x0 % 4))
     names = list(searches)
     print(f"| {args.model} | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     for case in CASES:

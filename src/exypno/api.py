@@ -37,8 +37,8 @@ CUT_FLOOR = 0.5
 EDGE_DEPTH = 3 * BORDER_BAND  # rows (columns) along each edge that the border decoder reveals: its band and,
 # two bands further in, the strip that edge_ratios compares the band with
 # Log-probability, summed over the search's patches, by which the grid locator's shift must beat no shift
-# (Stego.located). benchmarks/alignment.py: over 150 uncropped stegos a wrong shift came at most to -1.83 of no
-# shift's; over 131 crops at a nonzero offset the right shift led no shift by 5.19 or more. 2 sits between.
+# (Stego.located). benchmarks/alignment.py: over 180 uncropped stegos a wrong shift came at most to -0.94 of no
+# shift's; over 145 crops at a nonzero offset the right shift led no shift by 4.96 or more. 2 sits between.
 LOCATE_MARGIN = 2.0
 LOCATOR_MIN = 16  # stegos with a side under this many pixels are not searched: too few blocks to tell
 ALIGN_GAIN = 1.2  # a shift must give this much more contrast than any other to be taken (see Stego.alignment)
@@ -160,7 +160,7 @@ class Stego:
         A model on Haar sub-bands only reads a stego whose pixel grid lines up with the one it was hidden on;
         a crop at an odd offset breaks that, and the reveal turns to a washed-out blur. A model with a grid
         locator (nets/locator.py) asks it (``located``): it reads the grid from the stego's residual, and found
-        every crop's shift that the search below missed, in a seventh of the time (benchmarks/alignment.py).
+        every crop's shift that the search below missed, in a tenth of the time (benchmarks/alignment.py).
 
         Without one, the contrast search: on patches of the
         stego (the centre, then the quadrants' centres), every shift is revealed, and its contrast (standard

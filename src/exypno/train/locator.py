@@ -3,8 +3,10 @@
 The sender's nets (CN, EN) stay as they are: the locator learns what their residual looks like, so it fits
 one model and is trained again for another (scripts/add_locator.py adds it to the model's file). Stegos are
 hidden from random crops of the training photos (a share of them hiding a flat picture, as a video's black
-frame does: there the residual carries no secret's texture), rounded to 8 bits as a PNG holds them, and cut
-at random offsets; the label is the offset modulo the grid. Validation cuts stegos of the validation photos at
+frame does: there the residual carries no secret's texture; a share of the covers noised, up to near-uniform
+noise, where the encoder writes another residual and a locator trained on photos alone read a wrong shift
+with confidence), rounded to 8 bits as a PNG holds them, and cut at random offsets; the label is the offset
+modulo the grid. Validation cuts stegos of the validation photos at
 every offset, and keeps the locator with the most right answers, then the widest worst margin.
 """
 from __future__ import annotations
@@ -33,6 +35,8 @@ class LocatorConfig:
     side: int = 192  # side of the stegos they are cut from
     pool: int = 1024  # stegos hidden before training (drawn from again and again)
     flat_share: float = 0.15  # share of stegos hiding one flat colour
+    noisy_share: float = 0.15  # share of covers with Gaussian noise added, of a std up to noise_max levels
+    noise_max: float = 80.0
     min_scale: float = 0.15
     lr: float = 1e-3
     seed: int = 0
@@ -42,7 +46,8 @@ class LocatorConfig:
 
 
 def hide_pool(model: StegoModel, photos: list[np.ndarray], count: int, side: int, flat_share: float,
-              rng: np.random.Generator, min_scale: float) -> torch.Tensor:
+              rng: np.random.Generator, min_scale: float, noisy_share: float = 0.0, noise_max: float = 0.0
+              ) -> torch.Tensor:
     """``count`` stegos of ``side`` x ``side`` as uint8 (N, C, side, side)."""
     sampler = CropSampler(photos, side, min_scale=min_scale)
     out = []
@@ -52,6 +57,10 @@ def hide_pool(model: StegoModel, photos: list[np.ndarray], count: int, side: int
             flat = torch.from_numpy(rng.random(len(secrets)) < flat_share)
             colours = torch.from_numpy(rng.random((len(secrets), secrets.shape[1], 1, 1))).float()
             secrets = torch.where(flat[:, None, None, None], colours.expand_as(secrets), secrets)
+            noisy = rng.random(len(covers)) < noisy_share
+            std = torch.from_numpy(noisy * rng.uniform(0, noise_max / 255, len(covers))).float()[:, None, None, None]
+            noise = torch.from_numpy(rng.standard_normal(covers.shape)).float()
+            covers = (covers + std * noise).clamp(0, 1).mul(255).round().div(255)  # an 8-bit picture again
             out.append(model.hide(covers, secrets).clamp(0, 1).mul(255).round().to(torch.uint8))
     return torch.cat(out)
 
@@ -91,8 +100,10 @@ def train_locator(model: StegoModel, cfg: LocatorConfig, out: Path | None = None
     photos = [p for p in (load_rgb(f) for f in train_files) if big_enough(p)]
     val_photos = [p for p in (load_rgb(f) for f in val_files) if big_enough(p)]
     started = time.time()
-    pool = hide_pool(model, photos, cfg.pool, cfg.side, cfg.flat_share, rng, cfg.min_scale)
-    val = hide_pool(model, val_photos, cfg.val_stegos, cfg.side, cfg.flat_share, np.random.default_rng(1234), 1.0)
+    pool = hide_pool(model, photos, cfg.pool, cfg.side, cfg.flat_share, rng, cfg.min_scale, cfg.noisy_share,
+                     cfg.noise_max)
+    val = hide_pool(model, val_photos, cfg.val_stegos, cfg.side, cfg.flat_share, np.random.default_rng(1234), 1.0,
+                    cfg.noisy_share, cfg.noise_max)
     log(f"hid {len(pool)} training and {len(val)} validation stegos in {time.time() - started:.0f} s")
     locator = GridLocator(m, model.config.cover_channels)
     opt = torch.optim.Adam(locator.parameters(), cfg.lr)
