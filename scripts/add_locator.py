@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from exypno.nets.files import load_model, save_model  # noqa: E402
 from exypno.nets.models import StegoModel  # noqa: E402
 from exypno.train.locator import LocatorConfig, train_locator  # noqa: E402
+from exypno.train.loop import hardware  # noqa: E402
 
 
 def main() -> int:
@@ -54,7 +54,7 @@ def main() -> int:
             [str(args.model), f"--data {cfg.data}", *([f"--out {args.out}"] if args.out else []),
              *(f"--{k.replace('_', '-')} {v}" for k, v in changed.items())]),
         "config": asdict(cfg),
-        "hardware": f"{os.cpu_count()}-core {platform.machine()} CPU, PyTorch {torch.__version__}",
+        "hardware": hardware(torch.device("cpu")),
         "best": best,
     }
     save_model(extended, args.model, card=card)

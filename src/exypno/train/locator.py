@@ -50,10 +50,11 @@ def hide_pool(model: StegoModel, photos: list[np.ndarray], count: int, side: int
               ) -> torch.Tensor:
     """``count`` stegos of ``side`` x ``side`` as uint8 (N, C, side, side)."""
     sampler = CropSampler(photos, side, min_scale=min_scale)
-    out = []
+    out, done = [], 0
     with torch.inference_mode():
-        while sum(len(b) for b in out) < count:
-            covers, secrets = sampler.batch(rng, min(16, count - sum(len(b) for b in out)))
+        while done < count:
+            covers, secrets = sampler.batch(rng, min(16, count - done))
+            done += len(covers)
             flat = torch.from_numpy(rng.random(len(secrets)) < flat_share)
             colours = torch.from_numpy(rng.random((len(secrets), secrets.shape[1], 1, 1))).float()
             secrets = torch.where(flat[:, None, None, None], colours.expand_as(secrets), secrets)
@@ -96,9 +97,8 @@ def train_locator(model: StegoModel, cfg: LocatorConfig, out: Path | None = None
     rng = np.random.default_rng(cfg.seed)
     m = model.multiple
     train_files, val_files = split_photos(Path(cfg.data), cfg.val_fraction)
-    big_enough = lambda p: min(p.shape[:2]) >= cfg.side  # noqa: E731
-    photos = [p for p in (load_rgb(f) for f in train_files) if big_enough(p)]
-    val_photos = [p for p in (load_rgb(f) for f in val_files) if big_enough(p)]
+    photos, val_photos = ([p for p in (load_rgb(f) for f in files) if min(p.shape[:2]) >= cfg.side]
+                          for files in (train_files, val_files))
     started = time.time()
     pool = hide_pool(model, photos, cfg.pool, cfg.side, cfg.flat_share, rng, cfg.min_scale, cfg.noisy_share,
                      cfg.noise_max)
