@@ -5,11 +5,11 @@
 The same pairs as benchmarks/image_quality.py (the 42 ordered pairs of the 7 held-out scikit-image /
 scikit-learn photos, and the validation split's i-th photo hiding the (i+1)-th, all scaled and cut to
 256x256), but without writing files: the stego is clamped and rounded to the 8-bit values a PNG holds and
-the revealed secret is rounded the same way, which is what the PNG round trip gives: on the CPU it
-printed the same figures as image_quality.py for the shipped default and runs/default-3, to the hundredth
-of a dB. `--jpeg Q` adds rows for the secret after a real JPEG re-save (Pillow) of the
-stego. It exists to measure models where they were trained, on a lent GPU, including the
-`paper` preset that would take hours here. Prints a table; `--out FILE` writes JSON.
+the revealed secret is rounded the same way, which is what the PNG round trip gives (on the CPU it
+prints the same figures as image_quality.py for the shipped default, to the hundredth of a dB).
+`--jpeg Q` adds rows for the secret after a real JPEG re-save (Pillow) of the stego. It measures models
+on the machine that trains them (a GPU: docs/training.md), including the `paper` preset, which takes
+hours on a small CPU. Prints a table; `--out FILE` writes JSON.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ value, the channel adds noise of std 4e-5 (the 16-bit file, in grid units). EN a
 writes a residual, DN reads the secret from cover + residual + noise. The cover's weight follows its
 SNR target (30 dB). With the sin/cos features of nets/models.py LatticeFeatures the pair learns a code;
 without them the decoder cannot tell the residual from the cover. Prints the figures every 500 steps.
-Session 9 (2-core CPU): with the four periods, secret 9.58 dB at step 500 and 11.33 at 1,000 (cover 47 dB:
+On a 2-core CPU: with the four periods, secret 9.58 dB at step 500 and 11.33 at 1,000 (cover 47 dB:
 the code did not need its budget); without, 0.07 and 0.11 dB.
 """
 import argparse

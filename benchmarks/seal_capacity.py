@@ -35,7 +35,7 @@ from exypno.payload.seal import MODES, load_mode, seal, unseal
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = [  # SteganoGAN (Zhang et al. 2019), for scale; not run here
     ("SteganoGAN dense, published", "4.40 bpp (RS-bpp claim)"),
-    ("SteganoGAN, measured by issue #3", "0.01-0.02 net bpp"),
+    ("SteganoGAN, net of its error correction, measured outside this repo", "0.01-0.02 net bpp"),
 ]
 
 

@@ -12,7 +12,7 @@ the learned detectors takes most of an hour).
 
 (a) Structural detectors and their StegExpose-style fusion: ROC AUC and detection rate at threshold 0.2
     (the false-alarm rate is that of the clean covers); also on whole 512x512 photos (the 7 held-out ones
-    and the validation photos at least 512 pixels on a side), where the criteria of issue 4 are set.
+    and the validation photos at least 512 pixels on a side).
 (b) Learned detectors (XuNet-, Ye-Net-style) trained on (cover, stego) pairs of the training folder's
     training split, then tested on held-out photos (another source) and on the validation split (the same
     source), like the paper's Table 2.

@@ -71,7 +71,7 @@ def command_of(cfg: dict) -> str:
     return " ".join(parts)
 
 
-CPU = "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)"  # where runs trained before checkpoints recorded it
+CPU = "2-core x86_64 CPU, PyTorch 2.13.0 (CPU build)"  # for a checkpoint that does not record its hardware
 
 
 def _digest(path: Path) -> str:
@@ -79,8 +79,8 @@ def _digest(path: Path) -> str:
 
 
 def _run_of(init: Path) -> Path | None:
-    """The run folder whose best model ``init`` is: its own folder, or (for a copy, such as the one taken to a
-    lent GPU) the run in runs/ whose best.safetensors has the same bytes."""
+    """The run folder whose best model ``init`` is: its own folder, or (for a copy, such as one taken to
+    another machine) the run in runs/ whose best.safetensors has the same bytes."""
     if (init.parent / "checkpoint.safetensors").exists():
         return init.parent
     if init.exists():

@@ -7,14 +7,19 @@ from PIL import Image
 
 from exypno.cli import main
 from exypno.errors import ExypnoError
-from exypno.evaluate.attacks import DEFAULT_ATTACKS, parse_attacks
+from exypno.evaluate.attacks import LIMITS, parse_attacks
 
 from .conftest import smooth_photo
 
 
-def test_default_list_is_the_issue_list():
-    names = [a.name for a in parse_attacks("default")]
-    assert names == DEFAULT_ATTACKS.split(",")
+def test_the_default_list_holds_every_kind_and_each_runs(rng):
+    attacks = parse_attacks("default")
+    assert {a.kind for a in attacks} == {"none", *LIMITS}
+    img = smooth_photo(rng, 64, 80)
+    for attack in attacks:
+        out, (top, left, h, w) = attack(img, rng)
+        assert out.dtype == np.uint8 and out.shape == (h, w, 3), attack.name
+        assert 0 <= top and top + h <= 64 and 0 <= left and left + w <= 80, attack.name
 
 
 @pytest.mark.parametrize("bad", ["jpeg", "jpeg:abc", "jpeg:0", "crop:1.5", "blur:2", ""])

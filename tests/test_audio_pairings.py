@@ -194,10 +194,6 @@ def test_training_runs_each_pairing_through_the_file_channel(tmp_path, rng, pair
     assert result["last"]["step"] == 4
 
 
-SHIPPED = {p: WEIGHTS_DIR / f"{p}.safetensors" for p in CHANNELS}
-
-
-@pytest.mark.skipif(not SHIPPED["image-in-audio"].exists(), reason="no shipped image-in-audio model")
 def test_shipped_image_in_audio_model_hides_a_photo(tmp_path, files):
     from skimage import data
 
@@ -250,7 +246,6 @@ def test_a_pairing_without_a_shipped_model_says_so(tmp_path, files, capsys, monk
     assert not (tmp_path / "s.wav").exists()
 
 
-@pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
 def test_shipped_audio_in_audio_model_carries_a_sound(tmp_path, files):
     from exypno.evaluate.audio import snr
     from exypno.media.audio import read_audio
@@ -266,7 +261,6 @@ def test_shipped_audio_in_audio_model_carries_a_sound(tmp_path, files):
     assert not (tmp_path / "nothing.wav").exists()
 
 
-@pytest.mark.skipif(not SHIPPED["audio-in-image"].exists(), reason="no shipped audio-in-image model")
 def test_shipped_audio_in_image_model_carries_a_sound(tmp_path, files):
     from skimage import data
 
@@ -349,7 +343,6 @@ def test_a_qim_model_carries_a_sound_through_real_wav_files(tmp_path, files, rng
         reveal_audio(model, tmp_path / "cover.wav", tmp_path / "nothing.wav")
 
 
-@pytest.mark.skipif(not SHIPPED["audio-in-audio"].exists(), reason="no shipped audio-in-audio model")
 def test_evaluate_scores_revealed_speech_with_stoi_and_pesq(tmp_path, files, rng):
     from exypno.evaluate.audio import evaluate_audio_pairs, pesq_wb, stoi
 

@@ -121,7 +121,7 @@ def test_a_model_with_or_without_a_border_decoder_round_trips(tmp_path, border):
 
 
 def test_the_shipped_default_reads_the_cut_far_edges_of_an_odd_sized_stego():
-    """A picture whose side is no multiple of 4 had its last blocks cut when the stego was written."""
+    """A picture whose side is no multiple of 4 has its last blocks cut off the grid in its stego."""
     from exypno.evaluate.heldout import heldout_photos
     from exypno.evaluate.metrics import psnr_8bit
 

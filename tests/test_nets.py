@@ -152,6 +152,6 @@ def test_a_lattice_model_keeps_its_periods_in_its_card(tmp_path):
     x = torch.randn(1, 2, 16, 8)
     with torch.no_grad():
         assert torch.equal(loaded_model.hide(x, x), model.hide(x, x))
-    assert NetConfig.from_dict({"preset": "haar"}).lattice == ()  # cards written before lattices
+    assert NetConfig.from_dict({"preset": "haar"}).lattice == ()  # a card without one (seal.json) has none
     qim = NetConfig(cover_channels=2, secret_channels=2, lattice=(1 / 64,), qim=(64.0, 1000.0))
     assert NetConfig.from_dict(qim.to_dict()) == qim

@@ -198,20 +198,15 @@ def test_evaluate_attacks_a_sound_stego_and_counts_refusals(tmp_path, rng, capsy
     assert code == 2 and "unknown attack 'webp' on a sound stego" in err and "Traceback" not in err
 
 
-def test_a_stego_written_before_pilots_still_reveals_uncut(tmp_path, rng, monkeypatch):
-    """Session 10's stegos carry no pilots; their values still leave the code's guard band empty."""
+def test_a_stego_without_pilots_is_refused(tmp_path, rng, monkeypatch):
+    """Every sound stego carries pilots; a file whose code holds none is not read as a stego."""
     model = code_model(tmp_path, "image-in-audio", "block")
     photo = tmp_path / "photo.png"
     Image.fromarray(smooth_photo(rng, 256, 256)).save(photo)
     cover = write_sound(tmp_path / "cover.wav", sound(rng, 4.0, "music"))
-    hide_audio(model, cover, photo, tmp_path / "now.wav")
     with monkeypatch.context() as m:
         m.setattr(pilots, "write_pilots", lambda grid, code, spec: grid)
-        hide_audio(model, cover, photo, tmp_path / "before.wav")
-    from exypno.evaluate.metrics import psnr_8bit
-    from exypno.media.image import read_image, resize
-
-    now = reveal_audio(model, tmp_path / "now.wav", tmp_path / "now.png")
-    before = reveal_audio(model, tmp_path / "before.wav", tmp_path / "before.png")
-    truth = resize(read_image(photo), 256, now.shape[1])  # the picture as stretched over the cover
-    assert psnr_8bit(truth, before) > psnr_8bit(truth, now) - 0.5 and psnr_8bit(truth, now) > 30
+        hide_audio(model, cover, photo, tmp_path / "bare.wav")
+    with pytest.raises(ExypnoError, match="holds no secret"):
+        reveal_audio(model, tmp_path / "bare.wav", tmp_path / "bare.png")
+    assert not (tmp_path / "bare.png").exists()

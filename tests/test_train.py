@@ -146,21 +146,6 @@ def test_a_run_from_a_model_with_a_border_decoder_trains_without_it_and_resumes(
     resumed, _ = load_model(tmp_path / "b" / "best.safetensors")
     assert resumed.config == plain.config
     assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 2
-    # A checkpoint written before runs kept their architecture reads --init's card once more, and gains it.
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-
-    from exypno.train.checkpoint import read_meta
-
-    ckpt = tmp_path / "b" / "checkpoint.safetensors"
-    with safe_open(str(ckpt), framework="pt") as f:
-        metadata = f.metadata()
-    meta = json.loads(metadata["meta"])
-    del meta["net_config"]
-    save_file(load_file(str(ckpt)), str(ckpt), metadata={**metadata, "meta": json.dumps(meta)})
-    save_model(bordered, init)
-    train(tiny(photo_dir, tmp_path / "b", steps=6), resume=True, progress=False)
-    assert NetConfig.from_dict(read_meta(ckpt)["net_config"]) == plain.config
 
 
 def test_init_refuses_another_architecture(photo_dir, tmp_path):
@@ -189,7 +174,6 @@ def test_bit_model_trains_with_a_cover_target_and_resumes_exactly(photo_dir, tmp
     straight = train(tiny(photo_dir, tmp_path / "a", steps=8, bits=2, cover_target=30.0, lr=3e-3), progress=False)
     lines = [json.loads(x) for x in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
     assert {"bit_error_rate", "cover_psnr", "alpha"} <= set(lines[0])
-    assert 0.0 <= lines[-1]["bit_error_rate"] <= 1.0
     assert len({round(x["alpha"], 9) for x in lines}) > 1  # the cover target steers alpha
     model, card = load_model(tmp_path / "a" / "best.safetensors")
     assert card["config"]["secret_channels"] == 2
@@ -207,7 +191,7 @@ def test_a_jpeg_robust_bit_model_trains_on_bit_squares_and_validates_after_jpeg(
     train(tiny(photo_dir, tmp_path / "j", steps=4, bits=2, bit_block=4, val_jpeg=90, attacks="jpeg:80-95,identity"),
           progress=False)
     line = json.loads((tmp_path / "j" / "log.jsonl").read_text().splitlines()[-1])
-    assert line["jpeg_quality"] == 90 and 0 <= line["bit_error_rate_clean"] <= 1 and 0 <= line["bit_error_rate"] <= 1
+    assert line["jpeg_quality"] == 90 and {"bit_error_rate", "bit_error_rate_clean"} <= set(line)
     with pytest.raises(ExypnoError, match="bit-block"):  # a crop would cut through the squares
         train(tiny(photo_dir, tmp_path / "c", steps=2, bits=2, bit_block=4, attacks="crop:0.5-1"), progress=False)
     with pytest.raises(ExypnoError, match="bit-block"):
@@ -230,3 +214,22 @@ def test_bit_squares_spread_to_pixels_and_pool_back():
     assert torch.equal(d.from_net(spread), bits)
     logits = (2 * spread - 1) * 5
     assert d.secret_loss(logits, bits) < 0.01
+
+
+def test_device_picks_where_the_run_trains(photo_dir, tmp_path):
+    import pytest
+
+    from exypno.errors import ExypnoError
+    from exypno.train.checkpoint import read_meta
+
+    train(tiny(photo_dir, tmp_path / "cpu", steps=2, device="cpu"), progress=False)
+    assert "CPU" in read_meta(tmp_path / "cpu" / "checkpoint.safetensors")["hardware"]
+    if torch.cuda.is_available():
+        train(tiny(photo_dir, tmp_path / "gpu", steps=2, device="cuda"), progress=False)
+        assert "GPU" in read_meta(tmp_path / "gpu" / "checkpoint.safetensors")["hardware"]
+    else:  # asked for a GPU where there is none: one error, not a silent run on the CPU
+        with pytest.raises(ExypnoError, match="--device cuda"):
+            train(tiny(photo_dir, tmp_path / "gpu", steps=2, device="cuda"), progress=False)
+        assert not (tmp_path / "gpu").exists()
+    with pytest.raises(ExypnoError, match="--device"):
+        train(tiny(photo_dir, tmp_path / "tpu", steps=2, device="tpu"), progress=False)

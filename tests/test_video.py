@@ -222,8 +222,6 @@ def test_api_hides_and_reveals_in_video(tmp_path, rng):
         exypno.reveal(tmp_path / "st.mkv")
 
 
-@pytest.mark.skipif(not (exypno.api.WEIGHTS_DIR / "audio-in-image.safetensors").exists(),
-                    reason="no shipped audio-in-image model")
 def test_shipped_audio_in_video_gives_the_sound_back_at_its_length(tmp_path, rng):
     from exypno.evaluate.audio import snr
 

@@ -136,7 +136,7 @@ def cmd_train(args) -> int:
         batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta,
         **({"noise": noise} if noise is not None else {}),
         attacks=attacks, steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        workers=args.workers, max_minutes=args.max_minutes, init=args.init, decoder_only=args.decoder_only,
+        workers=args.workers, device=args.device, max_minutes=args.max_minutes, init=args.init, decoder_only=args.decoder_only,
         min_scale=args.min_scale,
         bits=args.bits, bit_block=args.bit_block, val_jpeg=args.val_jpeg, val_cropgrid=args.val_cropgrid,
         cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup,
@@ -452,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0,
                    help="draw training batches in this many processes (for a GPU, which one process cannot "
                         "feed); resuming is then repeatable but not bit for bit")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where to train: cuda (one GPU per process, an error where there is none), cpu, or "
+                        "auto (default: CUDA where PyTorch sees it)")
     p.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this many minutes")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     p.add_argument("--init", help="start from this model's weights (fine-tuning); its architecture is kept")

@@ -226,10 +226,4 @@ def find_frames(wave: np.ndarray, code: LatticeCode, spec: Spectrogram | Wavefor
             best = _refined(best, searched, n)
             if guard_share(wave, code, spec, best) <= GUARD_SHARE:
                 return best
-    # A stego written before pilots (Exypno's session 11) has none, but its values leave the guard band empty
-    # as written: read it so, uncut. Digital silence leaves it empty too, and holds nothing (a stego, even of
-    # a silent cover, moves its samples by more than one 16-bit step).
-    as_written = Frames(0, float(hint), 0, written, whole)
-    if np.abs(wave).max(initial=0.0) * 32768 <= 1 or guard_share(wave, code, spec, as_written) > GUARD_SHARE:
-        return None
-    return as_written
+    return None

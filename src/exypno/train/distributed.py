@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ..errors import ExypnoError
+
+DEVICES = ("auto", "cpu", "cuda")
+
 
 @dataclass(frozen=True)
 class Context:
@@ -42,10 +46,15 @@ class Context:
         return out
 
 
-def setup() -> Context:
-    """Join the process group torchrun describes in the environment, or run alone."""
+def setup(device: str = "auto") -> Context:
+    """Join the process group torchrun describes in the environment, or run alone, on ``device``: "cuda"
+    (one GPU per process; an error where there is none), "cpu", or "auto" (CUDA where PyTorch sees it)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    cuda = torch.cuda.is_available()
+    if device not in DEVICES:
+        raise ExypnoError(f"--device {device!r}: one of {', '.join(DEVICES)}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ExypnoError("--device cuda: PyTorch sees no CUDA device here (a CPU build, or no GPU)")
+    cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
     if world == 1:
         return Context(device=torch.device("cuda") if cuda else torch.device("cpu"))
     local = int(os.environ.get("LOCAL_RANK", os.environ.get("RANK", "0")))

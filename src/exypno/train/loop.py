@@ -75,6 +75,7 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     workers: int = 0  # > 0: draw training batches in this many worker processes (data.BatchStream)
+    device: str = "auto"  # "cpu", "cuda" or "auto" (CUDA where PyTorch sees it): distributed.setup
     max_minutes: float | None = None  # stop (with a checkpoint) after this much wall time
     init: str | None = None  # start from the weights of this model file (fine-tuning), not from random
     # train DN alone, CN and EN kept as --init gave them: the stegos (so the cover's quality, and every stego
@@ -314,7 +315,7 @@ def _load_initial_weights(model: StegoModel, path: Path, spectrogram: str | None
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
-    ctx = distributed.setup()
+    ctx = distributed.setup(cfg.device)
     try:
         return _train(cfg, ctx, resume, progress)
     finally:
@@ -329,10 +330,12 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         if not ckpt_path.exists():
             raise ExypnoError(f"{ckpt_path}: no checkpoint to resume")
         saved_meta = read_meta(ckpt_path)
-        saved, saved_net = saved_meta["config"], saved_meta.get("net_config")
+        if "net_config" not in saved_meta:
+            raise ExypnoError(f"{ckpt_path}: not a checkpoint this version of exypno can resume (no net_config)")
+        saved, saved_net = saved_meta["config"], saved_meta["net_config"]
         # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
         keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
-                "threads": cfg.threads, "workers": cfg.workers}
+                "threads": cfg.threads, "workers": cfg.workers, "device": cfg.device}
         for key in ("blocks", "lattice", "qim"):
             if saved.get(key) is not None:
                 saved[key] = tuple(saved[key])
@@ -349,9 +352,8 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
-    # The architecture the run started with: --init's file may have changed since (older checkpoints lack
-    # it, and read --init's card again).
-    net_config = NetConfig.from_dict(saved_net) if saved_net else cfg.net_config()
+    # The architecture the run started with: --init's file may have changed since.
+    net_config = NetConfig.from_dict(saved_net) if resume else cfg.net_config()
     if cfg.noise is None:
         cfg.noise = 0.0 if net_config.lattice else 0.25 / 255
     elif net_config.lattice and cfg.noise:
@@ -391,7 +393,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             torch.set_rng_state(torch_states[ctx.rank])
         meta["config"] = asdict(cfg)
         meta["world_size"] = ctx.world
-    meta["net_config"] = net_config.to_dict()  # (a checkpoint from before runs kept it gains it)
+    meta["net_config"] = net_config.to_dict()
     meta["hardware"] = hardware(ctx.device)
     channel = _Channel(model, GaussianNoise(cfg.noise), NoiseChannel(cfg.attacks, model.multiple), domains,
                        cfg.decoder_only)
