@@ -178,6 +178,36 @@ def security(d) -> Iterator[Row]:
                f"AUC {min(learned):.2f} to {max(learned):.2f} (found)", cmd)
 
 
+# ---- the server and the hardening --------------------------------------------------------------------
+
+
+def command_of(d: dict, default: str) -> str:
+    """The command a result records for itself, else the benchmark's usual one."""
+    command = d.get("command") or default
+    return f"`{'python ' + command if command.startswith('benchmarks/') else command}`"
+
+
+@source("serve_load.json")
+def serve_load(d) -> Iterator[Row]:
+    b = d["burst"]
+    yield (f"`exypno serve`: {b['clients']} clients at once, hide then reveal of 256x256 photos over HTTP",
+           f"{b['requests_per_s']:.1f} requests/s, p50 {seconds(b['p50'])}, p95 {seconds(b['p95'])}, "
+           f"{b['errors']} errors, peak memory {b['peak_rss_mb']:.0f} MB", command_of(d, py("serve_load.py")))
+    if "soak" in d:
+        s = d["soak"]
+        yield (f"`exypno serve`: {s['clients']} clients for {s['seconds'] / 60:.0f} minutes",
+               f"{s['errors']} errors, memory {s['rss_mb_start']:.0f} MB at the start, {s['rss_mb_end']:.0f} MB at the end",
+               command_of(d, py("serve_load.py")))
+
+
+@source("fuzz.json")
+def fuzz(d) -> Iterator[Row]:
+    total, targets = d["total"], d["targets"]
+    minutes = sum(r["seconds"] for r in targets) / 60
+    yield (f"fuzzing the readers of untrusted files ({', '.join(r['target'] for r in targets)})",
+           f"{total['inputs']:,} inputs in {minutes:.0f} minutes, {total['crashes']} crashes", command_of(d, py("fuzz.py")))
+
+
 def table() -> str:
     lines = ["| what | figure | command |", "|---|---|---|"]
     for name, fn in SOURCES:
