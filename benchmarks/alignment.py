@@ -1,4 +1,4 @@
-"""The grid search of ``reveal`` (api.Stego.alignment): wrong shifts on uncropped stegos, right ones on crops,
+"""The grid search of ``reveal`` (inference.image.Stego.alignment): wrong shifts on uncropped stegos, right ones on crops,
 by the model's grid locator and by the contrast search (the search of a model without a locator), on the
 same stegos.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from exypno.api import ALIGN_GAIN, LOCATE_MARGIN, Stego
+from exypno.inference.image import ALIGN_GAIN, LOCATE_MARGIN, Stego
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 from exypno.media.image import square
 

@@ -27,7 +27,7 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=14)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "attacks.json")
-    ap.add_argument("--no-align", action="store_true", help="reveal without the grid search (see api.Stego.alignment)")
+    ap.add_argument("--no-align", action="store_true", help="reveal without the grid search (see inference.image.Stego.alignment)")
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,7 +40,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 def pairs_for(pairing: str, sounds: list[Path], photos: list[Path], seconds: float,
               model: str | None = None) -> list[tuple[Path, Path]]:
     if pairing == "image-in-audio":
-        from exypno.api import model_path
+        from exypno.registry import model_path
         from exypno.media.audio import SPECTROGRAMS
         from exypno.nets.files import read_card
 
@@ -57,7 +57,7 @@ def untrained(model: str, out: Path) -> str:
     """A copy of ``model``'s architecture and card as it stands before any training step, saved at ``out``."""
     import torch
 
-    from exypno.api import model_path
+    from exypno.registry import model_path
     from exypno.nets import NetConfig, StegoModel
     from exypno.nets.files import read_card, save_model
 
@@ -86,7 +86,7 @@ def main() -> int:
                          "lattice code (--qim), whose trunks start at zero, that is the code alone")
     args = ap.parse_args()
     args.out = args.out or RESULTS / ("audio_quality_code_alone.json" if args.code_alone else "audio_quality.json")
-    from exypno.api import WEIGHTS_DIR
+    from exypno.registry import WEIGHTS_DIR
 
     pairings = args.pairing or [p for p in ("image-in-audio", "audio-in-audio", "audio-in-image")
                                 if (WEIGHTS_DIR / f"{p}.safetensors").exists()]

@@ -19,8 +19,8 @@ import argparse
 
 import numpy as np
 
-from exypno import api
-from exypno.api import Stego
+from exypno.inference import image as engine
+from exypno.inference.image import Stego
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 
 BANDS = 12  # distances 0 .. BANDS - 1 shown; the rest pooled in the last
@@ -55,12 +55,12 @@ def main() -> int:
                          "the far edges of a size that is no multiple of the grid's)")
     ap.add_argument("--on-grid", action="store_true",
                     help="crops at offsets on the model's grid only: their edges look like the picture's own, and "
-                         "are found cut where the two decoders disagree (api.cut_edges)")
+                         "are found cut where the two decoders disagree (inference.image.cut_edges)")
     ap.add_argument("--band", type=int, help=f"pixels from a cut edge given to the border decoder (default "
-                                            f"{api.BORDER_BAND})")
+                                            f"{engine.BORDER_BAND})")
     args = ap.parse_args()
     if args.band is not None:
-        api.BORDER_BAND = args.band
+        engine.BORDER_BAND = args.band
     stego_model = Stego.load(args.model)
     if args.plain:
         stego_model.model.border_decoder = None

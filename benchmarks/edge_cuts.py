@@ -1,4 +1,4 @@
-"""Which edges on the grid a crop cut: the rule of ``api.cut_edges`` (``CUT_RATIO``) against the truth.
+"""Which edges on the grid a crop cut: the rule of ``inference.image.cut_edges`` (``CUT_RATIO``) against the truth.
 
     .venv/bin/python benchmarks/edge_cuts.py                        # validation photos: where CUT_RATIO was chosen
     .venv/bin/python benchmarks/edge_cuts.py --covers heldout       # the seven held-out photos at 256x256
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from exypno import api
-from exypno.api import BORDER_BAND, Stego, edge_ratios, edge_views
+from exypno.inference import image as engine
+from exypno.inference.image import BORDER_BAND, Stego, edge_ratios, edge_views
 from exypno.evaluate.heldout import heldout_photos, wallpaper_covers
 from exypno.media.image import square
 
@@ -110,15 +110,15 @@ def main() -> int:
 
     row("the decoder alone", lambda r: False)
     row("the border decoder alone", lambda r: True)
-    for t in sorted({float(x) for x in args.ratios.split(",")} | {api.CUT_RATIO}):
-        row(f"the rule, ratio > {t:g}" + (" (shipped)" if t == api.CUT_RATIO else ""), lambda r, t=t: r["ratio"] > t)
+    for t in sorted({float(x) for x in args.ratios.split(",")} | {engine.CUT_RATIO}):
+        row(f"the rule, ratio > {t:g}" + (" (shipped)" if t == engine.CUT_RATIO else ""), lambda r, t=t: r["ratio"] > t)
     for name, group in (("picture's own", own), ("crops'", crop)):
         print(f"ratios along the {name} edges: min / median / max "
               + " / ".join(f"{q:.2f}" for q in np.percentile([r["ratio"] for r in group], [0, 50, 100])))
     if args.out:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / args.out).write_text(json.dumps({"model": args.model, "covers": args.covers, "size": args.size,
-                                                    "cut_ratio": api.CUT_RATIO, "edges": records}, indent=1))
+                                                    "cut_ratio": engine.CUT_RATIO, "edges": records}, indent=1))
     return 0
 
 

@@ -39,7 +39,7 @@ def main() -> int:
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # the same stego less its first row and column: the grid search finds the shift, and a model with a
-    # border decoder runs it too, on strips along the edges now off the grid (api.Stego._border_strips)
+    # border decoder runs it too, on strips along the edges now off the grid (inference.image.Stego._border_strips)
     t3 = time.perf_counter()
     model.reveal(stego[1:, 1:])
     t4 = time.perf_counter()

@@ -4,7 +4,7 @@
 
 The run must have started (``--init``) from this model with CN and EN fixed: its stegos are then the
 model's own, bit for bit, and the script checks that. The model keeps its decoder for everything but the
-band along a crop's cut edges (``api.Stego.reveal``); its card records how the border decoder was trained.
+band along a crop's cut edges (``inference.image.Stego.reveal``); its card records how the border decoder was trained.
 """
 from __future__ import annotations
 

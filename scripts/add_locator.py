@@ -3,7 +3,7 @@
     python scripts/add_locator.py src/exypno/weights/default.safetensors --data data/photos --out runs/default-locator
 
 The locator (``exypno.nets.locator``) tells ``reveal`` which grid shift a cropped stego has; without one, the
-receiver compares the decoder's reveals of every shift (``api.Stego.alignment``). The model file keeps its
+receiver compares the decoder's reveals of every shift (``inference.image.Stego.alignment``). The model file keeps its
 nets as they are and gains ``locator.*`` tensors; its card records the command, the time and the validation.
 ``--out`` keeps the run's log and best locator. Trained on the CPU: ``train_locator`` says how long it took.
 """

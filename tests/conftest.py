@@ -19,7 +19,7 @@ def smooth_photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 
 def reveal_without_border_decoder(model, stego) -> np.ndarray:
-    """What ``model`` (an api.Stego) reveals of ``stego`` with its decoder alone, its border decoder set aside."""
+    """What ``model`` (an inference.image.Stego) reveals of ``stego`` with its decoder alone, its border decoder set aside."""
     border = model.model.border_decoder
     try:
         model.model.border_decoder = None

@@ -5,6 +5,7 @@ from PIL import Image
 
 import exypno
 from exypno import api
+from exypno.inference import tiling
 from exypno.evaluate.heldout import heldout_photos
 from exypno.evaluate.metrics import psnr_8bit
 from exypno.media.image import square
@@ -36,7 +37,7 @@ def test_tiles_match_the_whole_image(monkeypatch, rng):
     cover, secret = smooth_photo(rng, 200, 260), smooth_photo(rng, 200, 260)
     whole = exypno.hide(cover, secret)
     revealed_whole = exypno.reveal(whole)
-    monkeypatch.setattr(api, "TILE", 64)
+    monkeypatch.setattr(tiling, "TILE", 64)
     tiled = exypno.hide(cover, secret)
     # Tiles see MARGIN pixels of context, more than the receptive field: identical up to float rounding.
     assert np.abs(tiled.astype(int) - whole).max() <= 1

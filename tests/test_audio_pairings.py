@@ -9,7 +9,8 @@ import soundfile as sf
 import torch
 from PIL import Image
 
-from exypno.api import Stego, WEIGHTS_DIR
+from exypno.api import Stego
+from exypno.registry import WEIGHTS_DIR
 from exypno.errors import ExypnoError
 from exypno.media.audio import SAMPLE_RATE, SPECTROGRAMS
 from exypno.nets import NetConfig, StegoModel
@@ -235,10 +236,10 @@ def test_a_cover_is_hidden_in_at_the_same_level_whatever_its_loudness(tmp_path, 
 
 
 def test_a_pairing_without_a_shipped_model_says_so(tmp_path, files, capsys, monkeypatch):
-    import exypno.api
+    import exypno.registry
     from exypno.cli import main
 
-    monkeypatch.setattr(exypno.api, "WEIGHTS_DIR", tmp_path / "no-weights")  # an install without its weights
+    monkeypatch.setattr(exypno.registry, "WEIGHTS_DIR", tmp_path / "no-weights")  # an install without its weights
     code = main(["hide", "--cover", str(files["cover.wav"]), "--secret", str(files["secret.wav"]),
                  "-o", str(tmp_path / "s.wav")])
     assert code == 2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from exypno.api import BORDER_BAND, CUT_FLOOR, CUT_RATIO, Stego, border_band, cut_edges, edge_ratios
+from exypno.inference.image import BORDER_BAND, CUT_FLOOR, CUT_RATIO, Stego, border_band, cut_edges, edge_ratios
 from exypno.nets import NetConfig, StegoModel
 from exypno.nets.files import load_model, save_model
 

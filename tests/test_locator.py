@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import exypno
-from exypno import api
 from exypno.api import Stego
+from exypno.inference import image as engine
 from exypno.nets.files import load_model, save_model
 from exypno.nets.locator import GridLocator
 from exypno.nets.models import NetConfig, StegoModel
@@ -68,17 +68,17 @@ def test_a_locator_learns_a_models_grid(tiny_model_with_locator):
 def test_the_receiver_part_keeps_the_locator(tiny_model_with_locator, tmp_path):
     model, _, _ = tiny_model_with_locator
     save_model(model, tmp_path / "r.safetensors", part="receiver")
-    loaded, _ = load_model(tmp_path / "r.safetensors")
+    loaded, card = load_model(tmp_path / "r.safetensors")
     for k, v in model.locator.state_dict().items():
         assert torch.equal(loaded.locator.state_dict()[k], v)
-    assert loaded.part == "receiver"
+    assert card["part"] == "receiver"
 
 
 def test_a_shift_must_beat_no_shift_by_the_margin(monkeypatch):
     model = exypno.load("default")
     evidence = {(dy, dx): -20.0 for dy in range(4) for dx in range(4)}
     image = np.zeros((256, 256, 3), np.uint8)
-    for margin, expected in ((api.LOCATE_MARGIN - 0.5, (0, 0)), (api.LOCATE_MARGIN + 0.5, (2, 1))):
+    for margin, expected in ((engine.LOCATE_MARGIN - 0.5, (0, 0)), (engine.LOCATE_MARGIN + 0.5, (2, 1))):
         monkeypatch.setattr(model, "shift_evidence", lambda img, m=margin: evidence | {(0, 0): -5.0, (2, 1): -5.0 + m})
         assert model.alignment(image) == expected
     monkeypatch.setattr(model, "shift_evidence", lambda img: evidence | {(0, 0): -1.0})
@@ -87,7 +87,7 @@ def test_a_shift_must_beat_no_shift_by_the_margin(monkeypatch):
 
 def test_a_stego_too_small_to_tell_keeps_its_grid():
     model = exypno.load("default")
-    tiny = np.random.default_rng(0).integers(0, 256, (api.LOCATOR_MIN - 1, 40, 3), dtype=np.uint8)
+    tiny = np.random.default_rng(0).integers(0, 256, (engine.LOCATOR_MIN - 1, 40, 3), dtype=np.uint8)
     assert model.shift_evidence(tiny) == {} and model.alignment(tiny) == (0, 0)
 
 

@@ -3,7 +3,7 @@ the CLI and ``evaluate --attack``, after real JPEG re-saves."""
 import numpy as np
 import pytest
 
-from exypno import api
+from exypno import api, registry
 from exypno.cli import main
 from exypno.errors import ExypnoError
 from exypno.evaluate.heldout import heldout_photos
@@ -84,7 +84,7 @@ def test_the_robust_model_is_for_image_in_image_only(tmp_path, pair):
     with pytest.raises(ExypnoError, match="image in an image only"):
         api.hide(pair[0], tmp_path / "secret.wav", tmp_path / "out.png", model="robust")
     with pytest.raises(ExypnoError, match="no weights"):
-        api.model_path("robust")
+        registry.model_path("robust")
 
 
 def test_evaluate_attacks_counts_what_the_robust_model_refuses(tmp_path, pair):

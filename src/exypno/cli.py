@@ -68,7 +68,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .api import CODES, WEIGHTS_DIR
+    from .registry import CODES, WEIGHTS_DIR
     from .nets import PRESETS, StegoModel, count_parameters, gmac_per_megapixel
 
     print(f"{'preset':<8} {'parameters':>12} {'GMAC/MP':>10}   (CN + EN + DN, RGB in RGB)")
@@ -88,7 +88,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .api import model_path
+    from .registry import model_path
     from .media.image import check_output
     from .nets.files import load_model, save_model
 

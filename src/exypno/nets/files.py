@@ -77,5 +77,4 @@ def load_model(weights: Path) -> tuple[StegoModel, dict]:
     except RuntimeError:
         raise ExypnoError(f"{weights}: tensor shapes do not match the card's model") from None
     model.eval()
-    model.part = part
     return model, card

@@ -2,7 +2,7 @@
 
 A model on Haar sub-bands writes its residual in blocks of ``m`` x ``m`` pixels (m = 4 for two levels), and
 reads a stego back only on the grid it was written on. A crop at an odd offset moves that grid, and the
-receiver must find it (``api.Stego.alignment``). The residual's statistics repeat with the grid's period, so a
+receiver must find it (``inference.image.Stego.alignment``). The residual's statistics repeat with the grid's period, so a
 small convolutional net can tell where the blocks start: it scores every pixel, and the score averaged over
 the pixels of each phase (row mod m, column mod m) says which phase the blocks start at. Because the net is a
 stack of unpadded convolutions, shifting the input by one pixel moves its scores by one pixel: the logits of

@@ -46,7 +46,7 @@ class NetConfig:
     # (span, mu): the modem is the fixed code LatticeCode on the first period, not a learnt one (lattice.py)
     qim: tuple[float, ...] = ()
     # a second decoder, for the band along the edges of a cropped stego that cut through the grid's blocks
-    # (api.Stego.reveal): trained on crops alone, with CN and EN fixed (exypno train --decoder-only)
+    # (inference.image.Stego.reveal): trained on crops alone, with CN and EN fixed (exypno train --decoder-only)
     border: bool = False
     # a grid locator (nets/locator.py): finds the grid shift of a cropped stego for the receiver, trained on
     # this model's stegos (exypno.train.locator) and added to its file

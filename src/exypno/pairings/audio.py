@@ -33,10 +33,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ExypnoError
+from ..errors import ExypnoError, ModelError
 from ..media import audio, files
-from ..api import _run_tiled, _to_image, _to_tensor
+from ..inference.tiling import run_tiled
 from ..media.image import check_output, read_image, resize, write_png
+from ..media.tensor import to_image, to_tensor
 from ..nets.models import fixed_code
 from . import pilots
 from .kinds import check_model, pairing_of, reveal_pairing
@@ -52,7 +53,7 @@ RATE = audio.SAMPLE_RATE
 def _spectrogram(card: dict) -> audio.Spectrogram:
     name = card.get("spectrogram", "complex")
     if name not in audio.SPECTROGRAMS:
-        raise ExypnoError(f"model card names an unknown spectrogram {name!r}")
+        raise ModelError(f"model card names an unknown spectrogram {name!r}")
     return audio.SPECTROGRAMS[name]
 
 
@@ -65,7 +66,7 @@ def _ready(stego_model, pairing: str, lacking: str, action: str):
     check_model(stego_model, pairing)
     if stego_model.part == lacking:
         what = "a receiver (decoder only)" if lacking == "receiver" else "a sender (compressor + encoder)"
-        raise ExypnoError(f"this model file is {what}: it cannot {action}")
+        raise ModelError(f"this model file is {what}: it cannot {action}")
     return _spectrogram(stego_model.card), stego_model.model
 
 
@@ -120,19 +121,19 @@ def hide_grid_in_image(stego_model, cover_img: np.ndarray, grid: torch.Tensor) -
     """The 8-bit stego of a cover image carrying ``grid`` (its capacity's worth of STFT frames)."""
     h, w = cover_img.shape[:2]
     model = stego_model.model
-    return _to_image(_run(stego_model, model.hide, [_to_tensor(cover_img), into_bands(grid, h, w)],
+    return to_image(_run(stego_model, model.hide, [to_tensor(cover_img), into_bands(grid, h, w)],
                           model.config.cover_channels))
 
 
 def reveal_grid_from_image(stego_model, img: np.ndarray) -> torch.Tensor:
     """The STFT frames an image carries, (1, 2, 256, capacity)."""
     model = stego_model.model
-    return from_bands(_run(stego_model, model.reveal, [_to_tensor(img)], model.config.secret_channels))
+    return from_bands(_run(stego_model, model.reveal, [to_tensor(img)], model.config.secret_channels))
 
 
 def _run(stego_model, fn, inputs, out_channels):
     with torch.inference_mode():
-        return _run_tiled(fn, inputs, stego_model.model.multiple, out_channels)
+        return run_tiled(fn, inputs, stego_model.model.multiple, out_channels)
 
 
 def _read_stego_wav(path: Path) -> np.ndarray:
@@ -204,7 +205,7 @@ def hide_audio(stego_model, cover, secret, output, force: bool = False) -> tuple
         if need > frames:
             raise ExypnoError(f"{secret}: a {sw}x{sh} image needs {need_seconds:.2f} s of cover; "
                               f"this cover is {cover_seconds:.2f} s")
-        secret_t = _to_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
+        secret_t = to_tensor(resize(img, ROWS, frames))  # stretched over the whole cover (see module doc)
         notes.append(f"the image needs {need} frames ({need_seconds:.2f} s) and is stretched over "
                      f"the cover's {frames} ({frames / need:.1f} times); reveal it with --size {sw}x{sh}")
         columns = image_columns(sw, sh)
@@ -307,7 +308,7 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
             revealed_wave = np.concatenate([np.zeros(-shift, np.float32), revealed])[: len(wave)]
         audio.write_wav16(output, revealed_wave, RATE, force)
         return audio.pcm16_values(revealed_wave)
-    img = _to_image(grid)  # (256, frames, 3): the image as stretched over the cover
+    img = to_image(grid)  # (256, frames, 3): the image as stretched over the cover
     if size is not None:
         sw, sh = size
         if image_frames(sw, sh, spec) > img.shape[1]:

@@ -161,7 +161,7 @@ def _likely_channels(img: np.ndarray, coef: np.ndarray) -> tuple[list[int], list
 
 @dataclass
 class RobustImage:
-    """Hides a picture in a picture so that a JPEG re-save keeps it; the interface of ``api.Stego``."""
+    """Hides a picture in a picture so that a JPEG re-save keeps it; the interface of ``inference.image.Stego``."""
 
     card: dict = field(default_factory=lambda: {"pairing": "image-in-image", "kind": "jpeg-code"})
     notes: list[str] = field(default_factory=list)
@@ -298,7 +298,7 @@ class RobustImage:
 
     def reveal(self, stego, output: str | Path | None = None, force: bool = False, align: bool = True) -> np.ndarray:
         """The picture, at the stego's size; ``PayloadError`` when no layer reads. (``align`` is accepted for
-        ``api.Stego``'s interface: this code has no pixel grid to search, and a crop does not read.)"""
+        ``inference.image.Stego``'s interface: this code has no pixel grid to search, and a crop does not read.)"""
         if output is not None:
             check_output(output, force)
         img = read_image(stego)

@@ -33,6 +33,7 @@ from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resave, write_png
 from ..nets.files import load_model
 from ..nets.noise import jpeg_roundtrip
+from ..registry import model_path
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
 from .ldpc import Blocks, code
@@ -138,8 +139,6 @@ _LOADED: dict[tuple[str, str], SealMode] = {}
 
 
 def _load_net(model: str | Path):
-    from ..api import model_path
-
     path = model_path(model)
     key = str(path.resolve())
     if key not in _NETS:
