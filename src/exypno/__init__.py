@@ -9,7 +9,8 @@
 """
 __version__ = "0.1.0"
 
-from .api import Stego, capacity, hide, load, reveal, seal, unseal  # noqa: E402
+from .api import Stego, capacity, hide, hide_many, load, reveal, reveal_many, seal, seal_many, unseal, unseal_many  # noqa: E402
 from .errors import ExypnoError  # noqa: E402
 
-__all__ = ["ExypnoError", "Stego", "capacity", "hide", "load", "reveal", "seal", "unseal", "__version__"]
+__all__ = ["ExypnoError", "Stego", "capacity", "hide", "hide_many", "load", "reveal", "reveal_many", "seal", "seal_many",
+           "unseal", "unseal_many", "__version__"]

@@ -7,11 +7,13 @@ PNG; any size works (``inference/tiling.py``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ExypnoError
+from .media.image import check_output, read_image, write_png
 from .inference import Stego, load, open_model
 from .pairings import hide_file, pairing_of, reveal_file, reveal_pairing
 from .payload import seal as _seal
@@ -20,27 +22,29 @@ from .registry import DEFAULT_MODEL, shipped_model
 __all__ = ["DEFAULT_MODEL", "Stego", "capacity", "hide", "load", "open_model", "reveal", "seal", "unseal"]
 
 
-def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False, key: str | None = None):
+def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False, key: str | None = None,
+         device: str = "auto"):
     """Hide ``secret`` in ``cover``; the pairing follows from the file types, as in the CLI.
 
     Image in image returns the stego (H, W, 3) uint8 and writes it only if ``output`` is given. With audio or
     video on either side (a path ending in .wav/.flac/.ogg, or .mkv/.mp4/...), ``output`` is required; the
     return is the stego as written (a waveform on the 16-bit grid, or an image), or None for a video.
-    ``model``: default, the pairing's shipped one. ``key``: block shuffling, for a secret hidden in a video.
+    ``model``: default, the pairing's shipped one (or a NAME.onnx file, run by onnxruntime). ``key``: block
+    shuffling, for a secret hidden in a video. ``device``: auto, cpu or cuda.
     """
-    stego = load(model or shipped_model(pairing_of(cover, secret)))
+    stego = load(model or shipped_model(pairing_of(cover, secret)), device)
     return hide_file(stego, cover, secret, output, key=key, force=force)[0]
 
 
 def reveal(stego, output=None, model: str | Path | None = None, force: bool = False,
-           size: tuple[int, int] | None = None, key: str | None = None, align: bool = True):
+           size: tuple[int, int] | None = None, key: str | None = None, align: bool = True, device: str = "auto"):
     """Reveal the secret of ``stego``; ``output``'s type says what the secret is (an image by default).
 
     From audio or video, or to audio, ``output`` is required. Returns the secret as written (an image, or
     samples on the 16-bit grid), or None when written from a video as a video or a sound. ``size`` (W, H)
     gives an image revealed from audio its size back; ``key``: the shuffling key used to hide in a video;
     ``align=False``: an image stego is known to be uncropped, so its pixel grid is not searched."""
-    return reveal_file(load(model or shipped_model(reveal_pairing(stego, output))), stego, output, key=key,
+    return reveal_file(load(model or shipped_model(reveal_pairing(stego, output)), device), stego, output, key=key,
                        size=size, force=force, align=align)
 
 
@@ -79,3 +83,168 @@ def unseal(stego, passphrase: str) -> tuple[str, bytes]:
 def capacity(cover) -> dict[str, dict]:
     """Bytes a file may have (before compression) in each seal mode, and the net bits per pixel."""
     return _seal.capacity(cover)
+
+
+# --- folders in, folders out ----------------------------------------------------------------------------
+
+BATCH = 8  # image pairs of one size that go through the networks together (hide_many)
+
+
+@dataclass
+class Outcome:
+    """One file of a ``*_many`` call: what was read, what was written (None where it failed), and why not."""
+
+    source: Path
+    output: Path | None = None
+    error: str | None = None
+
+
+def folder_files(source) -> list[Path]:
+    """A folder's files in sorted name order (hidden ones left out), or a list of paths as given."""
+    if isinstance(source, (str, Path)):
+        folder = Path(source)
+        if not folder.is_dir():
+            raise ExypnoError(f"{folder}: not a folder")
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise ExypnoError(f"{folder}: no files in the folder")
+        return files
+    return [Path(p) for p in source]
+
+
+def _stego_suffix(cover: Path) -> str:
+    from .pairings.kinds import kind
+
+    return {"image": ".png", "audio": ".wav", "video": ".mkv"}[kind(cover)]
+
+
+def _each(items, progress: bool, what: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=what, unit="file", disable=not progress, leave=False)
+
+
+def _report(outcome: Outcome, error: ExypnoError, progress: bool) -> None:
+    from tqdm import tqdm
+
+    outcome.error = str(error)
+    if progress:
+        tqdm.write(f"exypno: error: {outcome.source}: {error}", file=__import__("sys").stderr)
+
+
+def hide_many(covers, secrets, output_dir, model: str | Path | None = None, force: bool = False,
+              device: str = "auto", progress: bool = False) -> list[Outcome]:
+    """Hide secrets in covers, paired in sorted name order (``secrets`` may be one file, for every cover), into
+    ``output_dir``/COVER_STEM.png (.wav, .mkv). A file that fails is reported in its ``Outcome`` and the rest
+    go on. Image pairs of the same size go through the networks ``BATCH`` at a time."""
+    out_dir = Path(output_dir)
+    if not out_dir.is_dir():
+        raise ExypnoError(f"{out_dir}: output folder does not exist")
+    cover_files = folder_files(covers)
+    one = isinstance(secrets, (str, Path)) and Path(secrets).is_file()
+    secret_files = [Path(secrets)] * len(cover_files) if one else folder_files(secrets)
+    if len(secret_files) != len(cover_files):
+        raise ExypnoError(f"{len(cover_files)} covers but {len(secret_files)} secrets: give as many, or one secret")
+    outcomes = [Outcome(c, out_dir / f"{c.stem}{_stego_suffix(c)}") for c in cover_files]
+    names = [o.output for o in outcomes]
+    for o in outcomes:
+        if names.count(o.output) > 1:
+            _report(o, ExypnoError(f"{o.output.name}: another cover has the same name (stem)"), progress)
+    stego = load(model or shipped_model(pairing_of(cover_files[0], secret_files[0])), device)
+    batch: list[tuple[Outcome, np.ndarray, np.ndarray]] = []
+    for o, secret in zip(_each(outcomes, progress, "hide"), secret_files):
+        if o.error:
+            continue
+        try:
+            check_output(o.output, force)
+            if isinstance(stego, Stego) and pairing_of(o.source, secret) == "image-in-image":
+                cover_img, secret_img = read_image(o.source), read_image(secret)
+                if batch and batch[0][1].shape != cover_img.shape:
+                    batch = _hide_batch(stego, batch, force, progress)
+                batch.append((o, cover_img, secret_img))
+                if len(batch) == BATCH:
+                    batch = _hide_batch(stego, batch, force, progress)
+            else:
+                hide_file(stego, o.source, secret, o.output, force=force)
+        except ExypnoError as e:
+            _report(o, e, progress)
+    _hide_batch(stego, batch, force, progress)
+    for o in outcomes:
+        if o.error:
+            o.output = None
+    return outcomes
+
+
+def _hide_batch(stego: Stego, batch: list[tuple[Outcome, np.ndarray, np.ndarray]], force: bool, progress: bool
+                ) -> list:
+    """Hide a batch of one cover size and write each stego; an error is its file's, or, from the networks,
+    every file's of the batch. Returns an empty batch."""
+    try:
+        stegos = stego.hide_arrays([c for _, c, _ in batch], [s for _, _, s in batch]) if batch else []
+    except ExypnoError as e:
+        for o, _, _ in batch:
+            _report(o, e, progress)
+        return []
+    for (o, _, _), img in zip(batch, stegos):
+        try:
+            write_png(o.output, img, force)
+        except ExypnoError as e:
+            _report(o, e, progress)
+    return []
+
+
+def reveal_many(stegos, output_dir, model: str | Path | None = None, force: bool = False, suffix: str = ".png",
+                device: str = "auto", progress: bool = False, align: bool = True) -> list[Outcome]:
+    """Reveal every stego (a folder, or a list of paths) into ``output_dir``/STEM``suffix``; a file that fails is
+    reported in its ``Outcome`` and the rest go on."""
+    out_dir = Path(output_dir)
+    if not out_dir.is_dir():
+        raise ExypnoError(f"{out_dir}: output folder does not exist")
+    outcomes = [Outcome(s, out_dir / f"{s.stem}{suffix}") for s in folder_files(stegos)]
+    stego_model = load(model or shipped_model(reveal_pairing(outcomes[0].source, outcomes[0].output)), device)
+    for o in _each(outcomes, progress, "reveal"):
+        try:
+            reveal_file(stego_model, o.source, o.output, force=force, align=align)
+        except ExypnoError as e:
+            _report(o, e, progress)
+            o.output = None
+    return outcomes
+
+
+def seal_many(covers, file, passphrase: str, output_dir, force: bool = False, robust: bool = False,
+              fit: bool = False, progress: bool = False) -> list[Outcome]:
+    """Seal ``file`` (one, for every cover; or a folder, paired with the covers in sorted name order) in every
+    cover, into ``output_dir``/COVER_STEM.png; a file that fails is reported in its ``Outcome``."""
+    out_dir = Path(output_dir)
+    if not out_dir.is_dir():
+        raise ExypnoError(f"{out_dir}: output folder does not exist")
+    cover_files = folder_files(covers)
+    files = [Path(file)] * len(cover_files) if Path(file).is_file() else folder_files(file)
+    if len(files) != len(cover_files):
+        raise ExypnoError(f"{len(cover_files)} covers but {len(files)} files: give as many, or one file")
+    outcomes = [Outcome(c, out_dir / f"{c.stem}.png") for c in cover_files]
+    for o, f in zip(_each(outcomes, progress, "seal"), files):
+        try:
+            seal(o.source, f, passphrase, output=o.output, force=force, robust=robust, fit=fit)
+        except ExypnoError as e:
+            _report(o, e, progress)
+            o.output = None
+    return outcomes
+
+
+def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progress: bool = False) -> list[Outcome]:
+    """Unseal every stego into ``output_dir`` under the name it was sealed with; a file that fails (or whose
+    name another stego's file already took) is reported in its ``Outcome``."""
+    from .media.files import write_bytes
+
+    out_dir = Path(output_dir)
+    if not out_dir.is_dir():
+        raise ExypnoError(f"{out_dir}: output folder does not exist")
+    outcomes = [Outcome(s) for s in folder_files(stegos)]
+    for o in _each(outcomes, progress, "unseal"):
+        try:
+            name, data = unseal(o.source, passphrase)
+            o.output = write_bytes(out_dir / (Path(name).name or "unsealed.bin"), data, force)
+        except ExypnoError as e:
+            _report(o, e, progress)
+    return outcomes

@@ -25,7 +25,22 @@ def _pairing_model(args, pairing: str):
     from .api import open_model
     from .pairings import shipped_model
 
-    return open_model(args.model or shipped_model(pairing))
+    return open_model(args.model or shipped_model(pairing), args.device)
+
+
+def _device_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where the networks run (default auto: CUDA where torch sees it, else the CPU)")
+
+
+def _many(outcomes) -> int:
+    """The summary of a folder run: exit 2 if any file failed (each was reported as it failed)."""
+    failed = [o for o in outcomes if o.error]
+    print(f"wrote {len(outcomes) - len(failed)} of {len(outcomes)} files")
+    if failed:
+        print(f"exypno: error: {len(failed)} of {len(outcomes)} files failed", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
 def _size_arg(text: str) -> tuple[int, int]:
@@ -41,6 +56,12 @@ def _size_arg(text: str) -> tuple[int, int]:
 def cmd_hide(args) -> int:
     from .pairings import hide_file, pairing_of
 
+    if Path(args.cover).is_dir():
+        from .api import hide_many
+
+        return _many(hide_many(args.cover, args.secret, args.output, model=args.model, force=args.force,
+                               device=args.device, progress=True))
+
     stego = _pairing_model(args, pairing_of(args.cover, args.secret))
     _, notes = hide_file(stego, args.cover, args.secret, Path(args.output), key=args.key, force=args.force,
                          progress=True)
@@ -52,6 +73,12 @@ def cmd_hide(args) -> int:
 
 def cmd_reveal(args) -> int:
     from .pairings import reveal_file, reveal_pairing
+
+    if Path(args.stego).is_dir():
+        from .api import reveal_many
+
+        return _many(reveal_many(args.stego, args.output, model=args.model, force=args.force, device=args.device,
+                                 progress=True, align=args.align))
 
     stego = _pairing_model(args, reveal_pairing(args.stego, args.output))
     reveal_file(stego, args.stego, Path(args.output), key=args.key, size=args.size, force=args.force,
@@ -93,6 +120,10 @@ def cmd_export(args) -> int:
     from .nets.files import load_model, save_model
 
     out = Path(args.output)
+    if args.format == "onnx" or out.suffix == ".onnx":
+        return _export_onnx(args, out)
+    if args.quantize:
+        raise ExypnoError("--quantize is for --format onnx")
     if out.suffix != ".safetensors":
         raise ExypnoError(f"{out}: the output must end in .safetensors")
     for path in (out, out.with_suffix(".json")):
@@ -106,6 +137,40 @@ def cmd_export(args) -> int:
     card["exported_from"] = src.name
     save_model(model, out, card=card, part=args.part)
     print(f"wrote {out} and {out.with_suffix('.json')} ({args.part})")
+    return 0
+
+
+def _export_onnx(args, out: Path) -> int:
+    from .registry import model_path
+    from .nets.files import load_model
+    from .nets.onnx_files import export_onnx
+
+    if out.suffix != ".onnx":
+        raise ExypnoError(f"{out}: an ONNX model must end in .onnx")
+    src = model_path(args.model)
+    if src.suffix != ".safetensors":
+        raise ExypnoError(f"{src}: export reads a .safetensors model")
+    model, card = load_model(src)
+    have = card.get("part", "full")
+    if have != "full" and have != args.part:
+        raise ExypnoError(f"{src}: holds the {have} part only; cannot export the {args.part} part")
+    card = {k: v for k, v in card.items() if k not in ("format", "part", "config")}
+    card["exported_from"] = src.name
+    if not args.quantize:
+        export_onnx(model, card, args.part, out, force=args.force)
+        print(f"wrote {out} ({args.part}, float32, {out.stat().st_size:,} bytes)")
+        return 0
+    import tempfile
+
+    from .nets.onnx_files import calibration_feeds, model_roles, quantize_int8
+    from .train.calibration import calibration_photos
+
+    pairs = calibration_photos(Path(args.calibrate), model.multiple)
+    with tempfile.TemporaryDirectory(prefix="exypno-export-") as tmp:
+        float_path = export_onnx(model, card, args.part, Path(tmp) / "float.onnx")
+        quantize_int8(float_path, out, calibration_feeds(model, pairs, model_roles(model, args.part)), args.force)
+    print(f"wrote {out} ({args.part}, int8, {out.stat().st_size:,} bytes; calibrated on {len(pairs)} pairs of "
+          f"photos from {args.calibrate})")
     return 0
 
 
@@ -279,6 +344,11 @@ def cmd_seal(args) -> int:
     from .media.image import check_output
     from .payload.seal import seal_file
 
+    if Path(args.cover).is_dir():
+        from .api import seal_many
+
+        return _many(seal_many(args.cover, args.file, _passphrase(args, confirm=True), args.output, force=args.force,
+                               robust=args.robust, fit=args.fit, progress=True))
     check_output(args.output, args.force)
     path = Path(args.file)
     if not path.is_file():
@@ -304,6 +374,13 @@ def cmd_unseal(args) -> int:
     from .media.files import check_input, write_bytes
     from .payload.seal import unseal
 
+    if Path(args.stego).is_dir():
+        from .api import unseal_many
+
+        if not args.output:
+            raise ExypnoError("unsealing a folder needs -o OUTDIR")
+        return _many(unseal_many(args.stego, _passphrase(args, confirm=False), args.output, force=args.force,
+                                 progress=True))
     check_input(args.stego)
     out = Path(args.output) if args.output else None
     if out is not None and not out.is_dir():
@@ -350,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "needs it)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     _model_arg(p, auto=True)
+    _device_arg(p)
     p.set_defaults(func=cmd_hide)
 
     p = sub.add_parser("reveal", help="reveal the secret of a stego image, video or sound")
@@ -365,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "right for models whose search misfires, such as JPEG-trained ones)")
     p.add_argument("--force", action="store_true")
     _model_arg(p, auto=True)
+    _device_arg(p)
     p.set_defaults(func=cmd_reveal)
 
     p = sub.add_parser("demo", help="hide a bundled photo in another, reveal it, print PSNR, save a figure")
@@ -380,7 +459,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write the sender (CN+EN) or receiver (DN, and its border decoder and grid locator if it has them) part of a model")
     p.add_argument("--part", choices=("sender", "receiver", "full"), required=True)
-    p.add_argument("-o", "--output", required=True, help="NAME.safetensors (NAME.json is written beside)")
+    p.add_argument("-o", "--output", required=True, help="NAME.safetensors (NAME.json is written beside), or "
+                                                           "NAME.onnx (the card in its metadata)")
+    p.add_argument("--format", choices=("safetensors", "onnx"), help="default: by the output's suffix")
+    p.add_argument("--quantize", choices=("int8",), help="ONNX: onnxruntime's static int8 quantisation")
+    p.add_argument("--calibrate", default="data/photos", metavar="DIR",
+                   help="--quantize: photos to calibrate on, training photos (default data/photos, from "
+                        "scripts/install-media); the validation split is left out")
     p.add_argument("--force", action="store_true")
     _model_arg(p)
     p.set_defaults(func=cmd_export)

@@ -34,9 +34,9 @@ def shipped() -> list[Path]:
 
 
 def model_path(name: str | Path) -> Path:
-    """A shipped model's name (``default``) or a path to NAME.safetensors."""
+    """A shipped model's name (``default``) or a path to NAME.safetensors or NAME.onnx."""
     p = Path(name)
-    if p.suffix == ".safetensors" or p.exists() or len(p.parts) > 1:
+    if p.suffix in (".safetensors", ".onnx") or p.exists() or len(p.parts) > 1:
         return p
     path = WEIGHTS_DIR / f"{name}.safetensors"
     if not path.exists():

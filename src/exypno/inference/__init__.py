@@ -14,24 +14,26 @@ from pathlib import Path
 
 from ..payload.robust_image import RobustImage
 from ..registry import CODES, DEFAULT_MODEL, model_path
+from ..nets.files import torch_device
 from .image import Stego
 
 
-def open_model(name: str | Path = DEFAULT_MODEL):
-    """A network (``Stego``) or a code (``registry.CODES``) by name or path, with ``hide`` and ``reveal``."""
+def open_model(name: str | Path = DEFAULT_MODEL, device: str = "auto"):
+    """A network (``Stego``) or a code (``registry.CODES``) by name or path, with ``hide`` and ``reveal``;
+    ``device``: auto (CUDA where torch sees it), cpu or cuda, for the networks."""
     if str(name) == "robust":
         return RobustImage()
-    return Stego.load(name)
+    return Stego.load(name, device)
 
 
 _CACHE: dict[str, object] = {}
 
 
-def load(model: str | Path = DEFAULT_MODEL):
-    """Open a model (``open_model``) once per process; later calls with the same name reuse it."""
-    key = str(model) if str(model) in CODES else str(model_path(model).resolve())
+def load(model: str | Path = DEFAULT_MODEL, device: str = "auto"):
+    """Open a model (``open_model``) once per process and device; later calls with the same name reuse it."""
+    key = str(model) if str(model) in CODES else f"{model_path(model).resolve()}@{torch_device(device)}"
     if key not in _CACHE:
-        _CACHE[key] = open_model(model)
+        _CACHE[key] = open_model(model, device)
     return _CACHE[key]
 
 

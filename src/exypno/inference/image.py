@@ -16,11 +16,12 @@ import torch
 
 from ..errors import ModelError
 from ..media.image import check_output, read_image, resize, write_png
-from ..media.tensor import to_image, to_tensor
-from ..nets.files import load_model
+from ..media.tensor import to_image, to_images, to_tensor
+from ..nets.files import load_model, torch_device
 from ..nets.models import StegoModel
+from ..nets.onnx_files import OnnxNets, load_onnx
 from ..registry import DEFAULT_MODEL, model_path
-from .tiling import MARGIN, pad_mode, run_padded, run_tiled
+from .tiling import MARGIN, TILE, pad_mode, run_padded, run_tiled
 
 ALIGN_PATCH = 256  # side of the patches on which a stego's grid alignment is searched (Stego.alignment)
 # Pixels along a cut edge that a model's border decoder reveals: benchmarks/crop_border.py finds the plain
@@ -46,18 +47,31 @@ ALIGN_GAIN = 1.2  # a shift must give this much more contrast than any other to 
 
 @dataclass
 class Stego:
-    """A loaded model: ``Stego.load("default").hide(cover, secret)`` and ``.reveal(stego)``."""
+    """A loaded model: ``Stego.load("default").hide(cover, secret)`` and ``.reveal(stego)``.
 
-    model: StegoModel
+    ``model``: the networks, a ``StegoModel`` (PyTorch) or an ``OnnxNets`` (onnxruntime; nets/onnx_files.py)
+    behind the same calls, so everything here runs the same above either runtime. ``device``: where the
+    tensors handed to them live."""
+
+    model: StegoModel | OnnxNets
     card: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was done to the input (resizing), for the CLI
     shift: tuple[int, int] = (0, 0)  # the grid shift the last reveal used (alignment)
     cut: tuple[bool, bool, bool, bool] = (False,) * 4  # the edges the last reveal found cut (cut_edges)
 
+    device: torch.device = torch.device("cpu")
+
     @classmethod
-    def load(cls, name: str | Path = DEFAULT_MODEL) -> "Stego":
-        model, card = load_model(model_path(name))
-        return cls(model, card)
+    def load(cls, name: str | Path = DEFAULT_MODEL, device: str = "auto") -> "Stego":
+        path, dev = model_path(name), torch_device(device)
+        if path.suffix == ".onnx":  # onnxruntime places the graph on the device; tensors cross on the CPU
+            nets, card = load_onnx(path, dev.type)
+            return cls(nets, card)
+        model, card = load_model(path)
+        return cls(model.to(dev), card, device=dev)
+
+    def _tensor(self, image: np.ndarray) -> torch.Tensor:
+        return to_tensor(image).to(self.device)
 
     @property
     def part(self) -> str:
@@ -80,13 +94,27 @@ class Stego:
             secret_img = resize(secret_img, h, w)
         with torch.inference_mode():
             stego = run_tiled(
-                self.model.hide, [to_tensor(cover_img), to_tensor(secret_img)], self.model.multiple,
+                self.model.hide, [self._tensor(cover_img), self._tensor(secret_img)], self.model.multiple,
                 self.model.config.cover_channels,
             )
         stego_img = to_image(stego)
         if output is not None:
             write_png(output, stego_img, force)
         return stego_img
+
+    def hide_arrays(self, covers: list[np.ndarray], secrets: list[np.ndarray]) -> list[np.ndarray]:
+        """The stegos of covers of one size (uint8 arrays; secrets resized to them), through the networks as one
+        batch where they fit in a tile, else one by one."""
+        if self.part == "receiver":
+            raise ModelError("this model file is a receiver (decoder only): it cannot hide")
+        h, w = covers[0].shape[:2]
+        if h > TILE + 2 * MARGIN or w > TILE + 2 * MARGIN:
+            return [self.hide(c, s) for c, s in zip(covers, secrets)]
+        secrets = [s if s.shape[:2] == (h, w) else resize(s, h, w) for s in secrets]
+        with torch.inference_mode():
+            stegos = run_padded(self.model.hide, [torch.cat([self._tensor(c) for c in covers]),
+                                                  torch.cat([self._tensor(s) for s in secrets])], self.model.multiple)
+        return list(to_images(stegos))
 
     def alignment(self, stego_img: np.ndarray) -> tuple[int, int]:
         """(dy, dx): rows and columns the stego lost at its top and left, modulo the model's grid.
@@ -142,9 +170,9 @@ class Stego:
             return {}
         ph, pw = min(h, ALIGN_PATCH), min(w, ALIGN_PATCH)
         patches = np.stack([stego_img[y : y + ph, x : x + pw] for y, x in self.patch_spots(h, w)])
-        x = torch.from_numpy(patches).permute(0, 3, 1, 2).float().div_(255.0)
+        x = torch.from_numpy(patches).permute(0, 3, 1, 2).to(self.device).float().div_(255.0)
         with torch.inference_mode():
-            logp = self.model.locator(x).log_softmax(1).sum(0)
+            logp = self.model.locator(x).log_softmax(1).sum(0).cpu()
         m = self.model.multiple
         return {(dy, dx): float(logp[dy * m + dx]) for dy in range(m) for dx in range(m)}
 
@@ -179,9 +207,9 @@ class Stego:
         mode = pad_mode(patch)
         shifts = [(dy, dx) for dy in range(m) for dx in range(m)]
         batch = np.stack([np.pad(patch, ((dy, m - 1 - dy), (dx, m - 1 - dx), (0, 0)), mode=mode) for dy, dx in shifts])
-        x = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0)
+        x = torch.from_numpy(batch).permute(0, 3, 1, 2).to(self.device).float().div_(255.0)
         with torch.inference_mode():
-            out = run_padded(self.model.reveal, [x], m).clamp(0, 1)
+            out = run_padded(self.model.reveal, [x], m).clamp(0, 1).cpu()
         return {(dy, dx): float(out[i, :, dy : dy + ph, dx : dx + pw].std()) for i, (dy, dx) in enumerate(shifts)}
 
     def reveal(self, stego, output: str | Path | None = None, force: bool = False, align: bool = True) -> np.ndarray:
@@ -232,7 +260,7 @@ class Stego:
 
     def _decode(self, decoder, img: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            out = run_tiled(decoder, [to_tensor(img)], self.model.multiple, self.model.config.secret_channels)
+            out = run_tiled(decoder, [self._tensor(img)], self.model.multiple, self.model.config.secret_channels)
         return to_image(out)
 
     def _border_strips(self, hp: int, wp: int, dy: int, dx: int) -> list[tuple[tuple[slice, slice], ...]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -24,6 +25,17 @@ PART_PREFIXES = {
 
 def card_path(weights: Path) -> Path:
     return Path(weights).with_suffix(".json")
+
+
+def torch_device(name: str = "auto") -> torch.device:
+    """``auto`` (CUDA where torch sees it, else the CPU), ``cpu`` or ``cuda``."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise ExypnoError(f"unknown device {name!r} (auto, cpu or cuda)")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ExypnoError("--device cuda: torch sees no CUDA device here (use auto or cpu)")
+    return torch.device(name)
 
 
 def save_model(model: StegoModel, weights: Path, card: dict | None = None, part: str = "full") -> None:

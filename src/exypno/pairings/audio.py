@@ -133,7 +133,8 @@ def reveal_grid_from_image(stego_model, img: np.ndarray) -> torch.Tensor:
 
 def _run(stego_model, fn, inputs, out_channels):
     with torch.inference_mode():
-        return run_tiled(fn, inputs, stego_model.model.multiple, out_channels)
+        inputs = [x.to(stego_model.device) for x in inputs]
+        return run_tiled(fn, inputs, stego_model.model.multiple, out_channels).cpu()
 
 
 def _read_stego_wav(path: Path) -> np.ndarray:
