@@ -28,7 +28,7 @@ from pathlib import Path
 
 from exypno.evaluate.heldout import write_heldout
 from exypno.evaluate.sound_attacks import DEFAULT_SOUND_ATTACKS, evaluate_sound_attacks, format_sound_attack_table
-from exypno.train.data import list_sounds
+from exypno.media.folders import list_sounds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from audio_quality import pairs_for  # noqa: E402  (the same pairs as the quality table)

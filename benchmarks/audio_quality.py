@@ -31,7 +31,7 @@ from exypno.evaluate.heldout import wallpaper_covers, write_heldout
 from exypno.media.audio import SAMPLE_RATE, read_audio
 from exypno.media.image import write_png
 from exypno.pairings.audio import image_seconds
-from exypno.train.data import list_sounds
+from exypno.media.folders import list_sounds
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -21,7 +21,7 @@ import soundfile as sf
 from exypno.api import load
 from exypno.media.audio import SAMPLE_RATE, read_audio, write_wav16
 from exypno.pairings.audio import hide_audio, reveal_audio
-from exypno.train.data import list_sounds
+from exypno.media.folders import list_sounds
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,7 +27,7 @@ BANDS = 12  # distances 0 .. BANDS - 1 shown; the rest pooled in the last
 
 
 def whole_stegos(stego_model: Stego, pairs, size: int) -> int:
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
 
     border, found = stego_model.model.border_decoder, {"with": [], "without": []}
     for cover, secret in pairs:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import exypno
 from exypno.evaluate.heldout import heldout_photos
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.media.image import resize
 
 

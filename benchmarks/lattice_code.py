@@ -34,14 +34,14 @@ import exypno.media.audio as media_audio
 from exypno.api import Stego
 from exypno.evaluate.audio import snr
 from exypno.evaluate.heldout import heldout_photos
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.evaluate.audio import pesq_wb
 from exypno.media.audio import SAMPLE_RATE, SPECTROGRAMS, Waveform, level_gain, pcm16_values, read_audio, secret_grid
 from exypno.media.image import resize
 from exypno.nets import StegoModel
 from exypno.nets.lattice import LatticeCode
 from exypno.pairings.audio import hide_audio, reveal_audio
-from exypno.train.data import list_sounds
+from exypno.media.folders import list_sounds
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = SPECTROGRAMS["block"]

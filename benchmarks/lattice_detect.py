@@ -25,7 +25,7 @@ import torch
 from exypno.api import Stego
 from exypno.media.audio import SAMPLE_RATE, SPECTROGRAMS, level_gain, read_audio
 from exypno.pairings.audio import hide_audio
-from exypno.train.data import list_sounds
+from exypno.media.folders import list_sounds
 
 ROOT = Path(__file__).resolve().parents[1]
 

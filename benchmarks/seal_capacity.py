@@ -28,7 +28,7 @@ import numpy as np
 
 from exypno.errors import ExypnoError
 from exypno.evaluate.heldout import wallpaper_covers
-from exypno.evaluate.metrics import ssim_8bit as ssim
+from exypno.media.metrics import ssim_8bit as ssim
 from exypno.media.image import read_image, resave
 from exypno.payload.seal import MODES, load_mode, seal, unseal
 

@@ -60,7 +60,7 @@ def hide_job(model: str, cover: str, secret: str, out: str) -> None:
 
 
 def per_frame_psnr(a_frames, b_frames) -> np.ndarray:
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
 
     return np.array([psnr_8bit(a, b) for a, b in zip(a_frames, b_frames)])
 
@@ -105,7 +105,7 @@ def moving_cover(model_name: str, n: int, tmp: Path) -> dict:
     than on a fixed camera."""
     import exypno
     from exypno.evaluate.heldout import heldout_photos
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
     from exypno.media import video
     from exypno.media.image import read_image, resize
     from exypno.pairings.video import hide_in_video, reveal_from_video
@@ -209,7 +209,7 @@ def main() -> int:
         hide_in_video(model, cover, photo, tmp / "img.mkv", force=True)
         singles = per_frame_psnr((photo for _ in range(n)), (model.reveal(f) for f in video.frames(tmp / "img.mkv")))
         reveal_from_video(model, tmp / "img.mkv", tmp / "avg.png", force=True)
-        from exypno.evaluate.metrics import psnr_8bit
+        from exypno.media.metrics import psnr_8bit
         from exypno.media.image import read_image
 
         averaged = float(psnr_8bit(photo, read_image(tmp / "avg.png")))

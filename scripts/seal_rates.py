@@ -27,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from exypno.evaluate.attacks import Attack  # noqa: E402
+from exypno.channel.attacks import Attack  # noqa: E402
 from exypno.evaluate.heldout import wallpaper_covers  # noqa: E402
 from exypno.media.image import square  # noqa: E402
 from exypno.nets.files import load_model  # noqa: E402

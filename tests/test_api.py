@@ -7,7 +7,7 @@ import exypno
 from exypno import api
 from exypno.inference import tiling
 from exypno.evaluate.heldout import heldout_photos
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.media.image import square
 
 from .conftest import reveal_without_border_decoder, smooth_photo

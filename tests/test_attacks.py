@@ -7,7 +7,7 @@ from PIL import Image
 
 from exypno.cli import main
 from exypno.errors import ExypnoError
-from exypno.evaluate.attacks import LIMITS, parse_attacks
+from exypno.channel.attacks import LIMITS, parse_attacks
 
 from .conftest import smooth_photo
 

@@ -199,7 +199,7 @@ def test_shipped_image_in_audio_model_hides_a_photo(tmp_path, files):
     from skimage import data
 
     from exypno.evaluate.audio import snr
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
     from exypno.media.audio import read_audio
     from exypno.media.image import resize
 
@@ -266,7 +266,7 @@ def test_shipped_audio_in_image_model_carries_a_sound(tmp_path, files):
     from skimage import data
 
     from exypno.evaluate.audio import snr
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
     from exypno.media.audio import read_audio
     from exypno.media.image import resize
 
@@ -368,7 +368,7 @@ def test_evaluate_scores_revealed_speech_with_stoi_and_pesq(tmp_path, files, rng
 
 def test_a_qim_picture_model_squeezes_a_picture_into_a_short_cover_and_says_so(tmp_path, files, rng):
     from exypno.evaluate.audio import snr
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
     from exypno.media.audio import read_audio
     from exypno.media.image import read_image
 

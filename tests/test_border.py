@@ -123,7 +123,7 @@ def test_a_model_with_or_without_a_border_decoder_round_trips(tmp_path, border):
 def test_the_shipped_default_reads_the_cut_far_edges_of_an_odd_sized_stego():
     """A picture whose side is no multiple of 4 has its last blocks cut off the grid in its stego."""
     from exypno.evaluate.heldout import heldout_photos
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
 
     photos = heldout_photos(250)
     cover, secret = photos["astronaut"], photos["coffee"]
@@ -158,7 +158,7 @@ def test_the_shipped_default_finds_a_crop_s_edges_on_the_grid_and_not_the_pictur
     finds few of a crop's edges on these photos (7% in benchmarks/edge_cuts.py --covers heldout, 33% on the
     wallpapers), the ones where the decoder alone is worst; this crop has two."""
     from exypno.evaluate.heldout import heldout_photos
-    from exypno.evaluate.metrics import psnr_8bit
+    from exypno.media.metrics import psnr_8bit
 
     photos = heldout_photos(256)
     model = Stego.load("default")

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from exypno.cli import main
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 
 from .conftest import smooth_photo
 

@@ -9,6 +9,21 @@ import exypno
 
 ROOT = Path(exypno.__file__).parent
 APPS = ("exypno", "exypno.__main__", "exypno.api", "exypno.cli", "exypno.demo", "exypno.evaluate", "exypno.serve")
+# The layers, bottom first: a module imports its own package and the layers below its own, never above.
+LAYERS = (
+    ("errors",),
+    ("registry",),
+    ("media",),
+    ("nets", "channel", "baselines"),
+    ("payload", "steganalysis"),
+    ("inference", "train"),
+    ("pairings",),
+    ("api",),
+    ("evaluate",),  # the apps, on top of the face
+    ("demo", "serve"),
+    ("cli",),
+    ("__main__",),
+)
 
 
 def modules() -> dict[str, Path]:
@@ -75,7 +90,29 @@ def test_nothing_below_the_apps_imports_the_face_or_the_cli():
     assert not reaching_up, "\n".join(reaching_up)
 
 
+def layer(name: str) -> tuple[str, int]:
+    """(top-level part, its layer) of a module of ours; the package itself sits on top, with the apps."""
+    top = name.split(".")[1] if "." in name else "__main__"
+    return top, next(i for i, names in enumerate(LAYERS) if top in names)
+
+
+def test_every_module_imports_only_its_own_package_and_the_layers_below():
+    upward = []
+    for name, deps in graph().items():
+        top, rank = layer(name)
+        upward += [f"{name} -> {dep}" for dep in deps
+                   if dep != "exypno" and layer(dep)[0] != top and layer(dep)[1] >= rank]
+    assert not upward, "imports across or up the layers:\n" + "\n".join(sorted(upward))
+
+
 def test_the_graph_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "late.py"
     module.write_text("def f():\n    from .api import load\n    return load\n")
     assert imports_of("exypno.late", module, {"exypno.api", "exypno.late"}) == {"exypno.api"}
+
+
+def test_the_networks_are_tensors_only():
+    """``nets`` reads no files and no media: files and media become tensors above it."""
+    outside = sorted(f"{name} -> {dep}" for name, deps in graph().items() if name.startswith("exypno.nets")
+                     for dep in deps if layer(dep)[0] not in ("nets", "errors"))
+    assert not outside, "\n".join(outside)

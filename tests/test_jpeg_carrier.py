@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from exypno.evaluate.heldout import heldout_photos
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.media.image import resave
-from exypno.nets.noise import ijg_table
+from exypno.channel.noise import ijg_table
 from exypno.payload.jpeg_carrier import (HEADER_COEF, LAYERS, LUMA_WEIGHTS, JpegCarrier, Plan, block_dct,
                                          block_idct, from_gray, gray, to_ycc, with_luma)
 

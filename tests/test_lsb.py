@@ -1,7 +1,7 @@
 import numpy as np
 
 from exypno.baselines import lsb_hide, lsb_reveal
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 
 
 def test_lsb_round_trip_keeps_top_bits(rng):

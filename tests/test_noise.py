@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from exypno.errors import ExypnoError
-from exypno.nets.noise import (Crop, CropGrid, DiffJpeg, Dropout, Gaussian, Jpeg, NoiseChannel, Resize,
-                               jpeg_approx, jpeg_roundtrip, parse_layer)
+from exypno.channel.noise import (Crop, CropGrid, DiffJpeg, Dropout, Gaussian, Jpeg, NoiseChannel, Resize,
+                               jpeg_approx, jpeg_roundtrip, parse_layers)
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_spec_parser_and_errors():
     assert NoiseChannel("cropgrid:0.5-1", multiple=2).layers[0].multiple == 2
     for bad in ("blur:3", "jpeg:95-50", "jpeg", "crop:0-2", "gaussian:x"):
         with pytest.raises(ExypnoError):
-            parse_layer(bad)
+            parse_layers(bad)
 
 
 def test_channel_is_clean_in_eval(batch):

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from exypno.cli import main
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.payload.container import PayloadError
 from exypno.media.image import read_image
 from exypno.payload.picture import MIN_QUALITY, encode, fit, is_picture

@@ -7,7 +7,7 @@ from exypno import api, registry
 from exypno.cli import main
 from exypno.errors import ExypnoError
 from exypno.evaluate.heldout import heldout_photos
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.media.image import read_image, resave, write_png
 from exypno.payload.container import PayloadError
 from exypno.payload.robust_image import COVER_PSNR, RobustImage

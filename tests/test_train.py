@@ -7,7 +7,8 @@ from safetensors.torch import load_file
 
 from exypno.nets import NetConfig, StegoModel
 from exypno.nets.files import load_model
-from exypno.train.data import CropSampler, is_validation, list_photos, load_rgb, split_photos
+from exypno.media.folders import is_validation, list_photos
+from exypno.train.data import CropSampler, load_rgb, split_photos
 from exypno.train.loop import TrainConfig, train
 
 

@@ -182,7 +182,7 @@ def _noise_arg(text: str | None) -> tuple[float | None, str]:
     try:
         return float(text) / 255, ""
     except ValueError:
-        from .nets.noise import NoiseChannel
+        from .channel.noise import NoiseChannel
 
         NoiseChannel(text)  # parse now: a typo fails before any data is loaded
         return 0.0, text
@@ -220,8 +220,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .evaluate.report import evaluate_attacks, evaluate_folders, pair_files
-    from .evaluate.video import list_videos
-    from .train.data import list_sounds
+    from .media.folders import list_sounds, list_videos
 
     if list_videos(Path(args.covers)):
         from .evaluate.video import evaluate_video_pairs, video_pairs

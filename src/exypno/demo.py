@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .errors import ExypnoError
 from .evaluate.figures import comparison_figure
-from .evaluate.metrics import psnr_8bit, ssim_8bit
 from .media.image import read_image, square, write_png
+from .media.metrics import psnr_8bit, ssim_8bit
 
 
 def bundled_photos(size: int):

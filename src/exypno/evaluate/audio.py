@@ -20,9 +20,9 @@ import numpy as np
 
 from ..errors import ExypnoError
 from ..media import audio
+from ..media.folders import list_photos, list_sounds
 from ..media.image import read_image, square, write_png
-from ..train.data import list_photos, list_sounds
-from .metrics import mse_8bit, psnr_from_mse, ssim_8bit
+from ..media.metrics import mse_8bit, psnr_from_mse, ssim_8bit
 
 FRAME = 256  # 16 ms at 16 kHz, for segmental SNR
 SPEECH = "speech*"  # file names of speech secrets (scripts/install-audio names its speech clips so)

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ExypnoError
+from ..media.folders import list_photos
 from ..media.image import read_image, resize, square, write_png
-from ..train.data import list_photos
+from ..media.metrics import mse_8bit, psnr_from_mse, ssim_8bit
 from .figures import comparison_figure
-from .metrics import mse_8bit, psnr_from_mse, ssim_8bit
 
 
 def pair_files(covers: Path, secrets: Path, list_covers=list_photos, list_secrets=None,
@@ -152,7 +152,7 @@ def evaluate_folders(covers: Path, secrets: Path, out: Path, model="default", si
 
 def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default", size: int | None = None,
                      seed: int = 0, quiet: bool = False, align: bool = True) -> dict:
-    """Secret PSNR/SSIM after each attack on the stego file (``evaluate/attacks.py``), for any model.
+    """Secret PSNR/SSIM after each attack on the stego file (``channel/attacks.py``), for any model.
 
     ``align=False`` reveals without the grid search (``Stego.alignment``): crops at odd offsets then fail,
     but a model on which the search misfires can be measured on what it reveals.
@@ -161,7 +161,7 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
     clean reveal of that same region is given beside it, so a crop's cost is what the crop itself costs.
     """
     from ..api import load
-    from .attacks import parse_attacks
+    from ..channel.attacks import parse_attacks
 
     todo = parse_attacks(attacks)
     out.mkdir(parents=True, exist_ok=True)

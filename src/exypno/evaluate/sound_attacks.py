@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..channel.attacks import Attack, parse_list
 from ..errors import ExypnoError
 from ..media import audio
 from ..media.image import read_image, resize, square, write_png
-from .attacks import Attack, parse_list
+from ..media.metrics import mse_8bit, psnr_from_mse
 from .audio import snr
-from .metrics import mse_8bit, psnr_from_mse
 
 DEFAULT_SOUND_ATTACKS = "none,cut:0.75,cut:0.5,noise:0.5,noise:2,volume:0.5,volume:0.7"
 LIMITS = {"cut": (0.01, 1), "noise": (0, 32768), "volume": (0.001, 1)}

@@ -18,16 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..media import audio, video
+from ..media.folders import list_photos, list_sounds, list_videos
 from ..media.image import read_image, resize
+from ..media.metrics import psnr_8bit, ssim_8bit
 from .figures import comparison_figure
-from .metrics import psnr_8bit, ssim_8bit
-
-
-def list_videos(folder: Path) -> list[Path]:
-    folder = Path(folder)
-    if folder.is_file():
-        return [folder] if folder.suffix.lower() in video.VIDEO_SUFFIXES else []
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in video.VIDEO_SUFFIXES and p.is_file())
 
 
 def _stats(values: list[float]) -> dict:
@@ -38,7 +32,6 @@ def _stats(values: list[float]) -> dict:
 def video_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
     """Cover videos with secret videos, images or sounds, i-th with i-th by name; a folder with itself: i hides
     i+1."""
-    from ..train.data import list_photos, list_sounds
     from .report import pair_files
 
     def secrets_of(folder):

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 
 from ..errors import ExypnoError, ModelError
-from ..media import audio, files
 from ..inference.tiling import run_tiled
+from ..media import audio, files
 from ..media.image import check_output, read_image, resize, write_png
 from ..media.tensor import to_image, to_tensor
 from ..nets.models import fixed_code

@@ -43,7 +43,7 @@ import numpy as np
 from scipy.fft import dctn, idctn
 from scipy.special import ndtr
 
-from ..nets.noise import ijg_table
+from ..channel.noise import ijg_table
 
 LAYERS = ("base", "full", "header")
 # The header: one coefficient, one bit a block on the quality-75 table, in every plan, so that a receiver

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..evaluate.metrics import psnr_8bit
 from ..media.image import read_image, resize
+from ..media.metrics import psnr_8bit
 from .container import PayloadError
 
 SPEED = 6  # libavif's effort: 6 is within 2% of the size of 4 at a quarter of the time (512x512 photos)

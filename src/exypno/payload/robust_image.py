@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ExypnoError
-from ..evaluate.metrics import psnr_8bit
 from ..media.image import check_output, read_image, resave, resize, write_png
+from ..media.metrics import psnr_8bit
 from .container import Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
 from .jpeg_carrier import JpegCarrier, Plan, jpeg_fit, luma_coefficients
 from .ldpc import Blocks, code

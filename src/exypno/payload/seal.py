@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..channel.noise import jpeg_roundtrip
 from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resave, write_png
 from ..nets.files import load_model
-from ..nets.noise import jpeg_roundtrip
 from ..registry import model_path
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes

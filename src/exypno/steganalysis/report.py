@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ExypnoError
+from ..media.folders import list_photos
 from ..media.image import read_image
-from ..train.data import list_photos
 from .structural import DETECTORS, THRESHOLD, analyze
 
 STRUCTURAL = (*DETECTORS, "fused")

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ExypnoError
+from ..media.folders import is_validation, list_photos
 from ..media.image import read_image
-from ..train.data import is_validation, list_photos
 from .learned import DetectorConfig, build, save_detector, score_images, to_batch
 from .report import roc_auc
 

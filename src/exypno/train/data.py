@@ -1,14 +1,13 @@
 """Training data: pairs of (cover, secret) crops from a folder of photos.
 
-- The split is by file and deterministic (a hash of the file name), so the validation photos are never
-  trained on, whatever order the files are listed in and however often training resumes.
+- The split is by file and deterministic (``media.folders.is_validation``), so the validation photos are
+  never trained on.
 - Photos are decoded once and kept in memory as uint8 (the training sets here are a few hundred photos).
 - Each training sample is a random crop of a random photo at a random scale in [min_scale, 1], randomly
   flipped; the cover and the secret come from two different photos.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,18 +16,9 @@ import torch
 import torch.utils.data
 from PIL import Image
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+from ..media.folders import is_validation, list_photos, list_sounds
+
 MAX_SIDE = 1024  # larger photos are downscaled on load: crops are small, memory is not free
-
-
-def list_photos(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
-def is_validation(path: Path, fraction: float) -> bool:
-    """Stable split by file name: the same photo is always on the same side."""
-    h = int(hashlib.sha256(path.name.encode()).hexdigest()[:8], 16)
-    return h / 0xFFFFFFFF < fraction
 
 
 def split_photos(folder: Path, val_fraction: float) -> tuple[list[Path], list[Path]]:
@@ -142,13 +132,6 @@ def fixed_pairs(photos: list[np.ndarray], crop: int, count: int, seed: int = 123
 
 
 # --- audio ---------------------------------------------------------------------------------------------
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-
-
-def list_sounds(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
-
 
 def split_sounds(folder: Path, val_fraction: float) -> tuple[list[Path], list[Path]]:
     sounds = list_sounds(folder)

@@ -30,17 +30,17 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from ..channel.noise import NoiseChannel, jpeg_roundtrip, on_grid
 from ..errors import ExypnoError
+from ..media.audio import LEVEL_DB, SPECTROGRAMS
 from ..nets import PRESETS, NetConfig, StegoModel, count_parameters
 from ..nets.files import save_model
 from ..nets.layers import GaussianNoise
-from ..nets.noise import NoiseChannel, jpeg_roundtrip, on_grid
 from . import distributed
-from .memory import keep_freed_memory
 from .checkpoint import load_checkpoint, read_meta, save_checkpoint
 from .data import ClipSampler, CropSampler, batch_stream, fixed_pairs, load_pcm16, load_rgb, split_photos, split_sounds
-from ..media.audio import LEVEL_DB, SPECTROGRAMS
 from .domains import PAIRINGS, SPECTROGRAM, pairing_domains
+from .memory import keep_freed_memory
 
 
 @dataclass
@@ -65,7 +65,7 @@ class TrainConfig:
     # for lattice models, whose channel is the 16-bit file itself (such noise, 1e-3 in grid units, drowns a
     # code on periods of 0.016)
     noise: float | None = None
-    attacks: str = ""  # noise layers drawn one per step (nets/noise.py), e.g. "jpeg:50-95,crop:0.5-1"
+    attacks: str = ""  # noise layers drawn one per step (channel/noise.py), e.g. "jpeg:50-95,crop:0.5-1"
     steps: int = 10000
     val_every: int = 250
     val_pairs: int = 48

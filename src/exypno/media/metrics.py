@@ -6,12 +6,6 @@ plain k-bit LSB and with each other.
 from __future__ import annotations
 
 import numpy as np
-import torch
-
-
-def to_uint8(x: torch.Tensor) -> torch.Tensor:
-    """[0, 1] float -> the 8-bit values a PNG stores (rounded, not truncated)."""
-    return torch.round(x.clamp(0, 1) * 255).to(torch.uint8)
 
 
 def mse_8bit(a, b) -> np.ndarray:

@@ -9,7 +9,7 @@ still shows (crops), so that the revealed secret is compared with the matching r
     crop:F       keep a F x F fraction of the image (each side times F) at a random offset
     resize:F     scale by F (bicubic) and back to the original size
 
-``DEFAULT_ATTACKS`` is the list of issue #7.
+``DEFAULT_ATTACKS`` is what ``--attack default`` runs: JPEG and WebP re-saves, noise, crops and a resize.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from PIL import Image
 
 from ..errors import ExypnoError
 from ..media.image import resave
+from .spec import parse_spec
 
 DEFAULT_ATTACKS = ("none,jpeg:95,jpeg:90,jpeg:75,jpeg:50,webp:90,gaussian:1,gaussian:2,gaussian:4,"
                    "crop:0.75,crop:0.5,resize:0.75")
@@ -65,26 +66,10 @@ def parse_attacks(spec: str) -> list[Attack]:
 
 
 def parse_list(spec: str, default: str, limits: dict[str, tuple[float, float]], on: str = "") -> list[tuple[str, float]]:
-    """'kind:value,...' -> (kind, value) pairs, each kind known to ``limits`` and its value within them;
-    'default' is ``default``; 'none' takes no value. ``on`` names what is attacked, for the errors."""
-    if spec.strip() == "default":
-        spec = default
-    out = []
-    for item in (s.strip() for s in spec.split(",") if s.strip()):
-        kind, _, value = item.partition(":")
-        if kind == "none" and not value:
-            out.append(("none", 0.0))
-            continue
-        if kind not in limits:
-            raise ExypnoError(f"unknown attack {kind!r}{on} (known: none, {', '.join(limits)})")
-        try:
-            v = float(value)
-        except ValueError:
-            raise ExypnoError(f"attack {item!r}: needs a number, e.g. {kind}:{limits[kind][1]:g}") from None
-        lo, hi = limits[kind]
-        if not lo <= v <= hi:
-            raise ExypnoError(f"attack {item!r}: {kind} takes a value in [{lo:g}, {hi:g}]")
-        out.append((kind, v))
-    if not out:
+    """'kind:value,...' -> (kind, value) pairs in the channel grammar (``spec.py``), each kind known to
+    ``limits`` and its value within them; 'default' is ``default``; 'none' takes no value. ``on`` names what is
+    attacked, for the errors."""
+    items = parse_spec(default if spec.strip() == "default" else spec, limits, "attack", bare=("none",), on=on)
+    if not items:
         raise ExypnoError("no attacks given")
-    return out
+    return [(kind, value) for kind, value, _ in items]

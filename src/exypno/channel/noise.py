@@ -31,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ExypnoError
 from ..media.image import resave
+from ..media.tensor import to_images, to_tensor
+from .spec import parse_spec
 
 # top, left, height, width of the window kept; dy, dx: where it sits in what the decoder is given (padded)
 Box = tuple[int, int, int, int, int, int]
@@ -45,17 +46,6 @@ def _uniform(a: float, b: float) -> float:
 def _randint(a: int, b: int) -> int:
     """Uniform integer in [a, b]."""
     return int(torch.randint(a, b + 1, ()))
-
-
-def _range(text: str, name: str, lo: float, hi: float) -> tuple[float, float]:
-    try:
-        parts = [float(v) for v in text.split("-")]
-    except ValueError:
-        raise ExypnoError(f"noise layer {name}: {text!r} is not a number or a range A-B") from None
-    a, b = (parts[0], parts[0]) if len(parts) == 1 else parts[:2]
-    if len(parts) > 2 or not lo <= a <= b <= hi:
-        raise ExypnoError(f"noise layer {name}: {text!r} must be within {lo}-{hi}, low before high")
-    return a, b
 
 
 class Gaussian(nn.Module):
@@ -149,9 +139,8 @@ def jpeg_approx(x: torch.Tensor, quality: int) -> torch.Tensor:
 
 def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
     """A batch of RGB images in [0, 1], saved as JPEG by Pillow at ``quality`` and read back (no gradient)."""
-    pixels = torch.round(x.clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    out = np.stack([resave(im, "JPEG", quality) for im in pixels])
-    return torch.from_numpy(out).permute(0, 3, 1, 2).to(x.device, x.dtype) / 255.0
+    out = np.stack([resave(im, "JPEG", quality) for im in to_images(x)])
+    return to_tensor(out).to(x.device, x.dtype)
 
 
 class Crop(nn.Module):
@@ -224,29 +213,26 @@ class Identity(nn.Module):
         return x, None
 
 
-def parse_layer(item: str, multiple: int = 4) -> nn.Module:
-    name, _, arg = item.strip().partition(":")
-    name = name.strip().lower()
-    if name == "identity":
+LIMITS = {"gaussian": (0, 255), "jpeg": (1, 100), "djpeg": (1, 100), "crop": (0.05, 1), "cropgrid": (0.05, 1),
+          "resize": (0.1, 4), "dropout": (0, 0.99)}
+
+
+def parse_layers(spec: str, multiple: int = 4) -> list[nn.Module]:
+    """The noise layers of a spec in the channel grammar (``spec.py``), e.g. "gaussian:2,jpeg:50-95,identity"."""
+    return [_layer(kind, lo, hi, multiple)
+            for kind, lo, hi in parse_spec(spec, LIMITS, "noise layer", bare=("identity",), ranges=True)]
+
+
+def _layer(kind: str, lo: float, hi: float, multiple: int) -> nn.Module:
+    if kind == "identity":
         return Identity()
-    if not arg:
-        raise ExypnoError(f"noise layer {name!r} needs a value, e.g. gaussian:2 or jpeg:50-95")
-    if name == "gaussian":
-        return Gaussian(_range(arg, name, 0, 255)[1])
-    if name == "jpeg":
-        return Jpeg(*_range(arg, name, 1, 100))
-    if name == "djpeg":
-        return DiffJpeg(*_range(arg, name, 1, 100))
-    if name == "crop":
-        return Crop(*_range(arg, name, 0.05, 1))
-    if name == "cropgrid":
-        return CropGrid(*_range(arg, name, 0.05, 1), multiple=multiple)
-    if name == "resize":
-        return Resize(*_range(arg, name, 0.1, 4))
-    if name == "dropout":
-        return Dropout(_range(arg, name, 0, 0.99)[1])
-    raise ExypnoError(f"unknown noise layer {name!r} (gaussian, jpeg, djpeg, crop, cropgrid, resize, dropout, "
-                      "identity)")
+    if kind == "gaussian":
+        return Gaussian(hi)
+    if kind == "dropout":
+        return Dropout(hi)
+    if kind == "cropgrid":
+        return CropGrid(lo, hi, multiple=multiple)
+    return {"jpeg": Jpeg, "djpeg": DiffJpeg, "crop": Crop, "resize": Resize}[kind](lo, hi)
 
 
 class NoiseChannel(nn.Module):
@@ -255,8 +241,7 @@ class NoiseChannel(nn.Module):
     def __init__(self, spec: str, multiple: int = 4):
         super().__init__()
         self.spec = spec
-        self.layers = (nn.ModuleList(parse_layer(i, multiple) for i in spec.split(",") if i.strip()) if spec
-                       else nn.ModuleList())
+        self.layers = nn.ModuleList(parse_layers(spec, multiple) if spec else [])
 
     def forward(self, stego: torch.Tensor, cover: torch.Tensor) -> tuple[torch.Tensor, Box | None]:
         if not self.training or not len(self.layers):
