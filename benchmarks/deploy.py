@@ -26,7 +26,7 @@ def run_one(kind: str, folder: Path, size: int, repeats: int, threads: int) -> d
     torch.set_num_threads(threads)
     from exypno.api import Stego
     from exypno.evaluate.heldout import heldout_photos
-    from exypno.evaluate.metrics import psnr_8bit as psnr
+    from exypno.media.metrics import psnr_8bit as psnr
 
     sender = Stego.load({"torch": "default", "onnx-float": folder / "full.onnx", "onnx-int8": folder / "full8.onnx"}[kind], "cpu")
     photos = list(heldout_photos(size).values())

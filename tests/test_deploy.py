@@ -9,7 +9,7 @@ import pytest
 from exypno.api import Stego, hide_many, reveal_many
 from exypno.cli import main
 from exypno.errors import ExypnoError
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 from exypno.media.image import write_png
 
 pytest.importorskip("onnxruntime")  # the exypno[onnx] extra, which scripts/setup installs
