@@ -7,6 +7,7 @@ PNG; any size works (``inference/tiling.py``).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +16,17 @@ import numpy as np
 from .errors import ExypnoError
 from .media.image import check_output, read_image, write_png
 from .inference import Stego, load, open_model
+from .media.audio import audio_seconds
+from .media.image import image_size
+from .media.video import probe
 from .pairings import hide_file, pairing_of, reveal_file, reveal_pairing
+from .pairings.kinds import kind
 from .payload import seal as _seal
-from .registry import DEFAULT_MODEL, shipped_model
+from .registry import CODES, DEFAULT_MODEL, shipped, shipped_model
+from .steganalysis import structural
 
-__all__ = ["DEFAULT_MODEL", "Stego", "capacity", "hide", "load", "open_model", "reveal", "seal", "unseal"]
+__all__ = ["DEFAULT_MODEL", "Stego", "analyze", "capacity", "hide", "load", "measure", "models", "open_model", "reveal",
+           "seal", "unseal"]
 
 
 def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False, key: str | None = None,
@@ -248,3 +255,30 @@ def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progre
         except ExypnoError as e:
             _report(o, e, progress)
     return outcomes
+
+
+# --- what the apps show beside the work: models, sizes, analysis ----------------------------------------
+
+
+def models() -> dict[str, dict]:
+    """Every shipped model by name, with its card; the codes (``registry.CODES``) with a line saying what they do."""
+    cards = {f.stem: json.loads(f.with_suffix(".json").read_text()) for f in shipped()}
+    return cards | {name: {"name": name, "kind": "code", "purpose": what} for name, what in CODES.items()}
+
+
+def measure(path) -> dict:
+    """A media file's kind and size, read from its header without decoding it: ``{"kind": "image", "pixels": N}``,
+    ``{"kind": "audio", "seconds": S}`` or ``{"kind": "video", "frames": N, "pixels": N}`` (per frame)."""
+    what = kind(path)
+    if what == "audio":
+        return {"kind": what, "seconds": audio_seconds(path)}
+    if what == "video":
+        info = probe(path)
+        return {"kind": what, "frames": info.frames, "pixels": info.width * info.height}
+    w, h = image_size(path)
+    return {"kind": what, "pixels": w * h}
+
+
+def analyze(image) -> dict:
+    """The structural LSB detectors' scores of one image (a path, bytes or array), their fusion and verdict."""
+    return structural.analyze(read_image(image))

@@ -408,6 +408,15 @@ def cmd_capacity(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .serve import run
+
+    run(args.host, args.port, args.workers, token=args.token, upload_mb=args.max_upload_mb,
+        pixels=args.max_pixels, audio_seconds=args.max_audio_seconds, video_frames=args.max_video_frames,
+        timeout=args.timeout, jobs=args.jobs)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -644,6 +653,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     _model_arg(p, auto=True)
     p.set_defaults(func=cmd_evaluate)
+
+    from .serve.limits import Limits
+
+    d = Limits()
+    p = sub.add_parser("serve", help="the HTTP API and a web page (needs: pip install 'exypno[serve]')")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="server processes (each loads its own models)")
+    p.add_argument("--token", help="require 'Authorization: Bearer TOKEN' on the API (or set $EXYPNO_SERVE_TOKEN: "
+                                   "ps shows a command line)")
+    p.add_argument("--jobs", type=int, default=d.jobs, help="model jobs at once per process; more requests queue "
+                                                             "(default: the cores over the workers)")
+    p.add_argument("--max-upload-mb", type=float, default=d.upload_mb, help="largest request body, in MB (default "
+                                                                             "%(default)g)")
+    p.add_argument("--max-pixels", type=int, default=d.pixels, help="largest image or video frame (default "
+                                                                     "%(default)d, the library's own bound)")
+    p.add_argument("--max-audio-seconds", type=float, default=d.audio_seconds, help="longest sound (default "
+                                                                                     "%(default)g)")
+    p.add_argument("--max-video-frames", type=int, default=d.video_frames, help="longest video (default %(default)d)")
+    p.add_argument("--timeout", type=float, default=d.timeout,
+                   help="seconds a request may queue and run before it is answered 504 (default %(default)g)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

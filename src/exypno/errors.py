@@ -24,3 +24,7 @@ class NoPayloadError(PayloadError):
 
 class DamagedPayloadError(PayloadError):
     """A sealed file is there, but damaged beyond what its error correction repairs."""
+
+
+class TooLarge(ExypnoError):
+    """An input over a size limit (pixels, seconds, frames, bytes): refused before the work, not half done."""

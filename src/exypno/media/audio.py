@@ -40,6 +40,18 @@ def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
     return resample(data.mean(axis=1), file_rate, rate)
 
 
+def audio_seconds(path: Path) -> float:
+    """How long a sound file plays, from its header."""
+    import soundfile as sf
+
+    path = files.check_input(path)
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise ExypnoError(f"{path}: not an audio file Exypno can read ({str(e).splitlines()[0][:60]})") from None
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
 def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate:
         return x.astype(np.float32)

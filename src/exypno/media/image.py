@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import ExypnoError
+from ..errors import ExypnoError, TooLarge
 from . import files
 
 MAX_PIXELS = 100_000_000  # 100 megapixels: far above any camera photo, far below what exhausts memory
@@ -27,6 +28,20 @@ def read_image(source) -> np.ndarray:
         return _from_array(source)
     if isinstance(source, Image.Image):
         return np.asarray(source.convert("RGB"), dtype=np.uint8).copy()
+    with _opened(source) as im:
+        im.load()
+        return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+
+
+def image_size(source) -> tuple[int, int]:
+    """(width, height) of an image file (a path or its bytes) from its header, without decoding the pixels."""
+    with _opened(source) as im:
+        return im.size
+
+
+@contextmanager
+def _opened(source):
+    """The image file at a path (or in bytes) opened by Pillow, with every way it can fail as one ExypnoError."""
     if isinstance(source, (bytes, bytearray)):
         path, opened = "the picture", io.BytesIO(source)
     else:
@@ -37,13 +52,12 @@ def read_image(source) -> np.ndarray:
             with Image.open(opened) as im:
                 w, h = im.size
                 if w * h > MAX_PIXELS:
-                    raise ExypnoError(f"{path}: {w}x{h} is over {MAX_PIXELS // 1_000_000} megapixels")
-                im.load()
-                return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+                    raise TooLarge(f"{path}: {w}x{h} is over {MAX_PIXELS // 1_000_000} megapixels")
+                yield im
     except ExypnoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ExypnoError(f"{path}: image too large (decompression bomb?)") from None
+        raise TooLarge(f"{path}: image too large (decompression bomb?)") from None
     except UnidentifiedImageError:
         raise ExypnoError(f"{path}: not an image file Exypno can read") from None
     except (OSError, SyntaxError, ValueError) as e:
