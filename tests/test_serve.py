@@ -83,6 +83,18 @@ def test_hide_and_reveal_give_what_the_api_gives(client, photos, tmp_path):
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(r.content))), exypno.reveal(tmp_path / "stego.png"))
 
 
+def test_one_loaded_model_serves_concurrent_jobs_as_it_serves_one(photos):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = exypno.load("default")
+    # Two sizes, one off the model's grid (its far edges are cut, so its reveal takes the border decoder there).
+    stegos = [model.hide(*photos), model.hide(photos[0][:50, :70], photos[1][:50, :70])]
+    alone = [model.reveal(s, align=False) for s in stegos]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda s: model.reveal(s, align=False), stegos * 8))
+    assert all(np.array_equal(t, alone[i % 2]) for i, t in enumerate(together))
+
+
 def test_sound_and_video_covers_come_back_with_their_media_types(client, tmp_path):
     rng = np.random.default_rng(1)
     r = client.post("/v1/hide", files={"cover": ("c.wav", wav(sound(rng, 2.0, "music"))),

@@ -222,8 +222,8 @@ class Stego:
         if output is not None:
             check_output(output, force)
         stego_img = read_image(stego)
-        self.shift = self.alignment(stego_img) if align else (0, 0)
-        revealed_img = self.reveal_shifted(stego_img, *self.shift, find_cuts=align)
+        self.shift = shift = self.alignment(stego_img) if align else (0, 0)
+        revealed_img = self.reveal_shifted(stego_img, *shift, find_cuts=align)
         if output is not None:
             write_png(output, revealed_img, force)
         return revealed_img
@@ -234,14 +234,15 @@ class Stego:
         edge found cut with it (``cut_edges``; the edges found cut are left in ``self.cut``). Without
         ``find_cuts`` (a stego known to be uncropped, such as a video's frame) only the edges off the grid are
         cut, and the edges on it are not looked at."""
+        # Locals, and self.cut only as a report: threads (exypno serve's jobs) may share one loaded model.
         h, w = stego_img.shape[:2]
-        self.cut = cut_edges(h, w, dy, dx, self.model.multiple)  # those off the grid
-        revealed_img, border = self.both_reveals(stego_img, dy, dx, border=find_cuts or any(self.cut))
+        self.cut = cut = cut_edges(h, w, dy, dx, self.model.multiple)  # those off the grid
+        revealed_img, border = self.both_reveals(stego_img, dy, dx, border=find_cuts or any(cut))
         if border is None:
             return revealed_img
         if find_cuts:
-            self.cut = cut_edges(h, w, dy, dx, self.model.multiple, edge_ratios(revealed_img, border))
-        return np.where(border_band(h, w, self.cut, BORDER_BAND)[..., None], border, revealed_img)
+            self.cut = cut = cut_edges(h, w, dy, dx, self.model.multiple, edge_ratios(revealed_img, border))
+        return np.where(border_band(h, w, cut, BORDER_BAND)[..., None], border, revealed_img)
 
     def both_reveals(self, stego_img: np.ndarray, dy: int, dx: int, border: bool = True
                      ) -> tuple[np.ndarray, np.ndarray | None]:
