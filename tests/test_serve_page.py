@@ -76,6 +76,8 @@ def test_hide_download_reveal_in_chromium(server, tmp_path):
         page.fill("#panel-unseal input[name=passphrase]", "pw")
         page.click("#panel-unseal button[type=submit]")
         expect(page.locator("#error")).to_have_text("stego/noise.png: not an image file Exypno can read")
+        page.set_viewport_size({"width": 375, "height": 740})  # a phone: nothing runs off the side
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
         browser.close()
     shot = np.asarray(Image.open(tmp_path / "page.png"))
     assert shot.shape[1] == 1000 and shot.std() > 10  # a page was drawn, not a blank
