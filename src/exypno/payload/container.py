@@ -32,7 +32,7 @@ import zstandard
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import ExypnoError
+from ..errors import PayloadError
 
 SALT, NONCE, TAG = 16, 12, 16
 HEADER_PLAIN = 8
@@ -44,10 +44,6 @@ METHODS = {0: ("none", lambda b: b, lambda b: b), 1: ("zlib", lambda b: zlib.com
            2: ("lzma", lambda b: lzma.compress(b, preset=9), lzma.decompress),
            3: ("zstd", lambda b: zstandard.ZstdCompressor(level=19).compress(b),
                lambda b: zstandard.ZstdDecompressor().decompress(b, max_output_size=1 << 31))}
-
-
-class PayloadError(ExypnoError):
-    pass
 
 
 @dataclass(frozen=True)
