@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExypnoError
-from .media.image import check_output, read_image, write_png
 from .inference import Stego, load, open_model
 from .media.audio import audio_seconds
-from .media.image import image_size
+from .media.image import check_output, image_size, read_image, write_png
 from .media.video import probe
 from .pairings import hide_file, pairing_of, reveal_file, reveal_pairing
 from .pairings.kinds import kind
