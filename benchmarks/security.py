@@ -161,7 +161,7 @@ def main() -> int:
     ap.add_argument("--crop", type=int, default=64, help="training crop of the learned detectors")
     ap.add_argument("--train-covers", type=int, default=200)
     ap.add_argument("--methods", default=",".join(METHODS),
-                    help=f"comma-separated stego sets (default all: {','.join(METHODS)})")
+                    help=f"comma-separated stego sets (default all: {','.join(METHODS).replace('%', '%%')})")
     ap.add_argument("--out", default="security.json", help="file name under benchmarks/results")
     args = ap.parse_args()
     methods = [m for m in args.methods.split(",") if m]

@@ -152,9 +152,9 @@ class CompressorNet(nn.Module):
 def _direct(config: NetConfig) -> bool:
     """Whether a lattice model has a direct path: secret -> plan -> modem -> symbols -> secret.
 
-    Why: with a pretrained modem (train/modem.py) but trunks that start at random, the secret of audio in
-    audio stayed at 0.0 dB for 400 steps: the random plan (std 0.19) sat far under the modem's unit symbols,
-    and no trunk knew what to send. Where the secret has as many channels as the cover, the secret tensor
+    Why: with a pretrained modem (train/modem.py) but trunks that start at random, the random plan (std 0.19)
+    sits far under the modem's unit symbols, no trunk knows what to send, and the secret of audio in audio
+    does not leave 0 dB. Where the secret has as many channels as the cover, the secret tensor
     itself can be the plan: the model then starts at what the modem carries, and the trunks (their heads
     start near zero) learn corrections to it, as EN learns a residual on the cover.
     """

@@ -1,9 +1,9 @@
 """Bits that survive a JPEG re-save: QIM on the luma 8x8 DCT, on the grid of JPEG's own tables.
 
 Why a designed code and not a trained one: the image networks trained through real JPEG (``runs/robust-2``)
-keep 25.7 dB of secret after JPEG 90, where #7 asks 30. They must learn both which coefficients survive
+keep 25.7 dB of secret after JPEG 90, where the aim is 30. They must learn both which coefficients survive
 and a lattice to write on; a fixed code knows both by construction, as the QIM code of audio in audio
-did (session 10). The payload is then a picture coded by AVIF (payload/picture.py), the best coder there is.
+does (nets/lattice.py). The payload is then a picture coded by AVIF (payload/picture.py), the best coder there is.
 
 How it works:
 

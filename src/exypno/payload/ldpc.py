@@ -1,8 +1,8 @@
 """A soft-decision inner code for sealed files: irregular repeat-accumulate (IRA) LDPC codes.
 
 Why: the bit-hiding decoder does not just say 0 or 1, it says how sure it is. Most of its wrong bits come
-with a logit near zero. Reed-Solomon on hard decisions throws that away. So did the old vote over 3 slots:
-it spent two thirds of the slots to fix 12% wrong bits. Belief propagation on an LDPC code uses each
+with a logit near zero. Reed-Solomon on hard decisions throws that away, and so
+would a vote over 3 slots, which spends two thirds of the slots to fix 12% wrong bits. Belief propagation on an LDPC code uses each
 bit's confidence and gets close to what the channel can carry. Reed-Solomon stays as the outer code and
 catches the rare bits that a decoded block still has wrong.
 

@@ -1,8 +1,8 @@
 """The robust image model (``--model robust``): a picture hidden so that it outlives a JPEG re-save.
 
-#7 asks for 30 dB of secret after JPEG 90 and 25 after JPEG 75, at a cover PSNR of 33 dB or more. The
-image networks trained through real JPEG fell short (``runs/robust-2``: 25.7 dB after JPEG 90). This model
-is a code, not a network:
+The aim: 30 dB of secret after JPEG 90 and 25 after JPEG 75, at a cover PSNR of 33 dB or more. The image
+networks trained through real JPEG keep less (``runs/robust-2``: 25.7 dB after JPEG 90). This model is a
+code, not a network:
 
     secret -> AVIF of the secret (small), AVIF of what that one misses (the residual; payload/picture.py)
            -> each sealed (container.py: AES-GCM, Reed-Solomon), then LDPC codewords (ldpc.py)
@@ -40,7 +40,7 @@ from .jpeg_carrier import JpegCarrier, Plan, jpeg_fit, luma_coefficients
 from .ldpc import Blocks, code
 from .picture import fit, pack, unpack
 
-COVER_PSNR = 33.2  # every stego keeps at least this (dB; the goal of #7 is 33)
+COVER_PSNR = 33.2  # every stego keeps at least this (dB; the aim is 33)
 PLANS = tuple(34.0 + 0.25 * i for i in range(16))  # the plans' aims (Plan.for_cover_psnr), most room first
 SEED = b"exypno/robust-image/1"  # the dither and the slots' order
 PASSPHRASE = "exypno robust image"  # the container's framing and integrity check, not a secret
