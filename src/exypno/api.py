@@ -13,37 +13,47 @@ from pathlib import Path
 
 import numpy as np
 
+from .baselines import LSB, lsb_embed_bits
 from .errors import ExypnoError
 from .inference import Stego, load, open_model
 from .media.audio import audio_seconds
 from .media.image import check_output, image_size, read_image, write_png
 from .media.video import probe
+from .nets import PRESETS, StegoModel, count_parameters, gmac_per_megapixel
+from .nets.files import export_part
 from .pairings import hide_file, pairing_of, reveal_file, reveal_pairing
 from .pairings.kinds import kind
 from .payload import seal as _seal
-from .registry import CODES, DEFAULT_MODEL, shipped, shipped_model
+from .registry import CODES, DEFAULT_MODEL, model_path, shipped, shipped_model
 from .steganalysis import structural
 
-__all__ = ["DEFAULT_MODEL", "Stego", "analyze", "capacity", "hide", "load", "measure", "models", "open_model", "reveal",
-           "seal", "unseal"]
+__all__ = ["DEFAULT_MODEL", "Outcome", "Stego", "analyze", "capacity", "export", "hide", "hide_many", "load",
+           "lsb_embed", "lsb_hide", "lsb_reveal", "measure", "models", "open_model", "presets", "reveal",
+           "reveal_many", "seal", "seal_file", "seal_many", "unseal", "unseal_many"]
 
 
 def hide(cover, secret, output=None, model: str | Path | None = None, force: bool = False, key: str | None = None,
-         device: str = "auto"):
+         device: str = "auto", progress: bool = False, on_note=None):
     """Hide ``secret`` in ``cover``; the pairing follows from the file types, as in the CLI.
 
     Image in image returns the stego (H, W, 3) uint8 and writes it only if ``output`` is given. With audio or
     video on either side (a path ending in .wav/.flac/.ogg, or .mkv/.mp4/...), ``output`` is required; the
     return is the stego as written (a waveform on the 16-bit grid, or an image), or None for a video.
     ``model``: default, the pairing's shipped one (or a NAME.onnx file, run by onnxruntime). ``key``: block
-    shuffling, for a secret hidden in a video. ``device``: auto, cpu or cuda.
+    shuffling, for a secret hidden in a video. ``device``: auto, cpu or cuda. ``progress``: a progress bar for
+    a video. ``on_note``: called with each note on what was done to the input (a secret resized to the cover,
+    a picture squeezed into a short sound).
     """
-    stego = load(model or shipped_model(pairing_of(cover, secret)), device)
-    return hide_file(stego, cover, secret, output, key=key, force=force)[0]
+    stego_model = load(model or shipped_model(pairing_of(cover, secret)), device)
+    stego, notes = hide_file(stego_model, cover, secret, output, key=key, force=force, progress=progress)
+    for note in notes if on_note else ():
+        on_note(note)
+    return stego
 
 
 def reveal(stego, output=None, model: str | Path | None = None, force: bool = False,
-           size: tuple[int, int] | None = None, key: str | None = None, align: bool = True, device: str = "auto"):
+           size: tuple[int, int] | None = None, key: str | None = None, align: bool = True, device: str = "auto",
+           progress: bool = False):
     """Reveal the secret of ``stego``; ``output``'s type says what the secret is (an image by default).
 
     From audio or video, or to audio, ``output`` is required. Returns the secret as written (an image, or
@@ -51,7 +61,7 @@ def reveal(stego, output=None, model: str | Path | None = None, force: bool = Fa
     gives an image revealed from audio its size back; ``key``: the shuffling key used to hide in a video;
     ``align=False``: an image stego is known to be uncropped, so its pixel grid is not searched."""
     return reveal_file(load(model or shipped_model(reveal_pairing(stego, output)), device), stego, output, key=key,
-                       size=size, force=force, align=align)
+                       size=size, force=force, align=align, progress=progress)
 
 
 # --- sealing files (payload/seal.py) ------------------------------------------------------------------
@@ -68,16 +78,31 @@ def seal(cover, file, passphrase: str, output: str | Path | None = None, name: s
     Returns the stego as uint8 (H, W, 3), written as PNG to ``output`` if given. Raises ``ExypnoError`` (a
     ``PayloadError``) when the file does not fit or would not decode back.
     """
+    return seal_file(cover, file, passphrase, output=output, name=name, force=force, robust=robust, fit=fit)[0]
+
+
+def seal_file(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
+              force: bool = False, robust: bool = False, fit: bool = False) -> tuple[np.ndarray, dict]:
+    """``seal``, and what was done: (stego, info), info with the mode, the file's stored name, the cover's
+    PSNR, the LDPC rate and Reed-Solomon parity, the JPEG quality checked, and the re-encoded picture if any.
+    ``passphrase`` may be a function that asks for it: it is called once the output and the file are checked."""
+    if output is not None:
+        check_output(output, force)  # fail before reading the file or asking for anything slow
     if isinstance(file, (bytes, bytearray)):
         data, name = bytes(file), name or "sealed.bin"
     else:
         path = Path(file)
         if not path.is_file():
-            raise ExypnoError(f"{path}: no such file")
-        data, name = path.read_bytes(), name or path.name
-    stego, _ = _seal.seal_file(cover, data, name, passphrase, output=output, force=force,
-                         mode="robust" if robust else "png", fit=fit)
-    return stego
+            raise ExypnoError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+        try:
+            data = path.read_bytes()  # an empty file is a file too: it seals and comes back empty
+        except OSError as e:
+            raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
+        name = name or path.name
+    passphrase = passphrase() if callable(passphrase) else passphrase
+    stego, info = _seal.seal_file(cover, data, name, passphrase, output=output, force=force,
+                                  mode="robust" if robust else "png", fit=fit)
+    return stego, {**info, "bytes": len(data)}
 
 
 def unseal(stego, passphrase: str) -> tuple[str, bytes]:
@@ -281,3 +306,56 @@ def measure(path) -> dict:
 def analyze(image) -> dict:
     """The structural LSB detectors' scores of one image (a path, bytes or array), their fusion and verdict."""
     return structural.analyze(read_image(image))
+
+
+# --- the k-bit LSB baseline (baselines/lsb.py) ---------------------------------------------------------
+
+
+def lsb_hide(cover, secret, bits: int = 3, output=None, force: bool = False, on_note=None) -> np.ndarray:
+    """The top ``bits`` bits of the secret in the low bits of the cover (the secret resized to the cover's size
+    if it differs; ``on_note`` hears of it); written as PNG to ``output`` if given."""
+    hider = LSB(bits)
+    stego = hider.hide(cover, secret, output=output, force=force)
+    for note in hider.notes if on_note else ():
+        on_note(note)
+    return stego
+
+
+def lsb_reveal(stego, bits: int = 3, output=None, force: bool = False) -> np.ndarray:
+    """The secret's top ``bits`` bits back from an LSB stego; written as PNG to ``output`` if given."""
+    return LSB(bits).reveal(stego, output=output, force=force)
+
+
+def lsb_embed(cover, rate: float, seed: int = 0, matching: bool = False, order: str = "random", output=None,
+              force: bool = False) -> np.ndarray:
+    """Random message bits in a fraction ``rate`` of the cover's values, to calibrate detectors."""
+    if output is not None:
+        check_output(output, force)
+    stego = lsb_embed_bits(read_image(cover), rate, np.random.default_rng(seed), matching=matching, order=order)
+    if output is not None:
+        write_png(output, stego, force)
+    return stego
+
+
+# --- models (registry.py, nets/files.py) -----------------------------------------------------------------
+
+
+def presets() -> list[dict]:
+    """The network presets: name, parameters (CN + EN + DN, RGB in RGB) and GMAC per megapixel."""
+    out = []
+    for name, config in PRESETS.items():
+        model = StegoModel(config)
+        out.append({"name": name, "parameters": count_parameters(model),
+                    "gmac_per_megapixel": gmac_per_megapixel(model, 64)})
+    return out
+
+
+def export(model: str | Path, output: str | Path, part: str = "full", force: bool = False) -> Path:
+    """Write the ``part`` of a model ("full", "sender": CN + EN, "receiver": DN) as OUTPUT.safetensors + .json."""
+    out = Path(output)
+    if out.suffix != ".safetensors":
+        raise ExypnoError(f"{out}: the output must end in .safetensors")
+    for path in (out, out.with_suffix(".json")):
+        check_output(path, force, lossless=False)
+    export_part(model_path(model), out, part)
+    return out

@@ -20,14 +20,6 @@ def _model_arg(p: argparse.ArgumentParser, auto: bool = False) -> None:
         p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
 
 
-def _pairing_model(args, pairing: str):
-    """--model, or, without it, the shipped model of the pairing the files make."""
-    from .api import open_model
-    from .pairings import shipped_model
-
-    return open_model(args.model or shipped_model(pairing), args.device)
-
-
 def _device_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where the networks run (default auto: CUDA where torch sees it, else the CPU)")
@@ -53,36 +45,32 @@ def _size_arg(text: str) -> tuple[int, int]:
     raise argparse.ArgumentTypeError(f"{text!r}: give the size as WIDTHxHEIGHT, e.g. 512x384")
 
 
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
 def cmd_hide(args) -> int:
-    from .pairings import hide_file, pairing_of
+    from . import api
 
     if Path(args.cover).is_dir():
-        from .api import hide_many
-
-        return _many(hide_many(args.cover, args.secret, args.output, model=args.model, force=args.force,
+        return _many(api.hide_many(args.cover, args.secret, args.output, model=args.model, force=args.force,
                                device=args.device, progress=True))
 
-    stego = _pairing_model(args, pairing_of(args.cover, args.secret))
-    _, notes = hide_file(stego, args.cover, args.secret, Path(args.output), key=args.key, force=args.force,
-                         progress=True)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    api.hide(args.cover, args.secret, Path(args.output), model=args.model, force=args.force, key=args.key,
+             device=args.device, progress=True, on_note=_note)
     print(f"wrote {args.output}")
     return 0
 
 
 def cmd_reveal(args) -> int:
-    from .pairings import reveal_file, reveal_pairing
+    from . import api
 
     if Path(args.stego).is_dir():
-        from .api import reveal_many
-
-        return _many(reveal_many(args.stego, args.output, model=args.model, force=args.force, device=args.device,
+        return _many(api.reveal_many(args.stego, args.output, model=args.model, force=args.force, device=args.device,
                                  progress=True, align=args.align))
 
-    stego = _pairing_model(args, reveal_pairing(args.stego, args.output))
-    reveal_file(stego, args.stego, Path(args.output), key=args.key, size=args.size, force=args.force,
-                progress=True, align=args.align)
+    api.reveal(args.stego, Path(args.output), model=args.model, force=args.force, size=args.size, key=args.key,
+               align=args.align, device=args.device, progress=True)
     print(f"wrote {args.output}")
     return 0
 
@@ -95,67 +83,49 @@ def cmd_demo(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .registry import CODES, WEIGHTS_DIR
-    from .nets import PRESETS, StegoModel, count_parameters, gmac_per_megapixel
+    from . import api
 
     print(f"{'preset':<8} {'parameters':>12} {'GMAC/MP':>10}   (CN + EN + DN, RGB in RGB)")
-    for name, config in PRESETS.items():
-        model = StegoModel(config)
-        print(f"{name:<8} {count_parameters(model):>12,} {gmac_per_megapixel(model, 64):>10.1f}")
+    for p in api.presets():
+        print(f"{p['name']:<8} {p['parameters']:>12,} {p['gmac_per_megapixel']:>10.1f}")
     print("\nshipped weights:")
-    for f in sorted(WEIGHTS_DIR.glob("*.safetensors")):
-        card = json.loads(f.with_suffix(".json").read_text())
-        fig = card.get("figures", {})
-        summary = ", ".join(f"{k} {v:.2f}" for k, v in fig.items() if isinstance(v, (int, float)))
+    models = api.models()
+    for name, card in models.items():  # the networks' cards first, then the codes
+        if card.get("kind") == "code":
+            continue
+        summary = ", ".join(f"{k} {v:.2f}" for k, v in card.get("figures", {}).items() if isinstance(v, (int, float)))
         part = card.get("part", "full") + "".join(f"+{k}" for k in ("border", "locator") if card["config"].get(k))
-        print(f"  {f.stem:<16} preset {card['config']['preset']:<6} {part:<20} {summary}")
-    for name, what in CODES.items():
-        print(f"  {name:<16} {what}")
+        print(f"  {name:<16} preset {card['config']['preset']:<6} {part:<20} {summary}")
+    for name, card in models.items():
+        if card.get("kind") == "code":
+            print(f"  {name:<16} {card['purpose']}")
     return 0
 
 
 def cmd_export(args) -> int:
-    from .registry import model_path
-    from .media.image import check_output
-    from .nets.files import load_model, save_model
+    from . import api
 
     out = Path(args.output)
     if args.format == "onnx" or out.suffix == ".onnx":
         return _export_onnx(args, out)
     if args.quantize:
         raise ExypnoError("--quantize is for --format onnx")
-    if out.suffix != ".safetensors":
-        raise ExypnoError(f"{out}: the output must end in .safetensors")
-    for path in (out, out.with_suffix(".json")):
-        check_output(path, args.force, lossless=False)
-    src = model_path(args.model)
-    model, card = load_model(src)
-    have = card.get("part", "full")
-    if have != "full" and have != args.part:
-        raise ExypnoError(f"{src}: holds the {have} part only; cannot export the {args.part} part")
-    card = {k: v for k, v in card.items() if k not in ("format", "part", "config")}
-    card["exported_from"] = src.name
-    save_model(model, out, card=card, part=args.part)
+    out = api.export(args.model, out, part=args.part, force=args.force)
     print(f"wrote {out} and {out.with_suffix('.json')} ({args.part})")
     return 0
 
 
 def _export_onnx(args, out: Path) -> int:
-    from .registry import model_path
-    from .nets.files import load_model
+    from .nets.files import exported
     from .nets.onnx_files import export_onnx
+    from .registry import model_path
 
     if out.suffix != ".onnx":
         raise ExypnoError(f"{out}: an ONNX model must end in .onnx")
     src = model_path(args.model)
     if src.suffix != ".safetensors":
         raise ExypnoError(f"{src}: export reads a .safetensors model")
-    model, card = load_model(src)
-    have = card.get("part", "full")
-    if have != "full" and have != args.part:
-        raise ExypnoError(f"{src}: holds the {have} part only; cannot export the {args.part} part")
-    card = {k: v for k, v in card.items() if k not in ("format", "part", "config")}
-    card["exported_from"] = src.name
+    model, card = exported(src, args.part)
     if not args.quantize:
         export_onnx(model, card, args.part, out, force=args.force)
         print(f"wrote {out} ({args.part}, float32, {out.stat().st_size:,} bytes)")
@@ -219,64 +189,24 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate.report import evaluate_attacks, evaluate_folders, pair_files
-    from .media.folders import list_sounds, list_videos
+    from .evaluate.run import evaluate
 
-    if list_videos(Path(args.covers)):
-        from .evaluate.video import evaluate_video_pairs, video_pairs
-
-        if args.attack or args.lsb or args.size or args.sealed:
-            raise ExypnoError("--attack, --lsb, --sealed and --size are for image pairs")
-        pairs = video_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
-        evaluate_video_pairs(pairs, Path(args.out), model=args.model, force=args.force)
-        return 0
-    if list_sounds(Path(args.covers)) or list_sounds(Path(args.secrets)):
-        from .evaluate.audio import evaluate_audio_pairs, sound_pairs
-
-        if args.lsb or args.sealed:
-            raise ExypnoError("--lsb and --sealed are for image pairs")
-        pairs = sound_pairs(Path(args.covers), Path(args.secrets))[: args.limit or None]
-        if args.attack:  # cuts, noise and volume changes of the sound stego file
-            from .evaluate.sound_attacks import evaluate_sound_attacks
-
-            evaluate_sound_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model,
-                                   seconds=args.seconds, size=args.size or 256, seed=args.seed)
-            return 0
-        evaluate_audio_pairs(pairs, Path(args.out), model=args.model, seconds=args.seconds, size=args.size or 256,
-                             force=args.force, speech=args.speech)
-        return 0
-    if args.attack:
-        if args.lsb or args.sealed:
-            raise ExypnoError("--attack evaluates a model; --lsb and --sealed cannot be combined with it")
-        pairs = pair_files(Path(args.covers), Path(args.secrets))[: args.limit or None]
-        evaluate_attacks(pairs, Path(args.out), attacks=args.attack, model=args.model or "default", size=args.size, seed=args.seed)
-        return 0
-    evaluate_folders(
-        covers=Path(args.covers), secrets=Path(args.secrets), out=Path(args.out), model=args.model or "default",
-        size=args.size, lsb=args.lsb, limit=args.limit, force=args.force, sealed=args.sealed,
-    )  # fmt: skip
+    evaluate(args.covers, args.secrets, args.out, model=args.model, attack=args.attack, lsb=args.lsb,
+             sealed=args.sealed, size=args.size, limit=args.limit, force=args.force, seed=args.seed,
+             seconds=args.seconds, speech=args.speech)
     return 0
 
 
 def cmd_lsb(args) -> int:
-    import numpy as np
+    from . import api
 
-    from .baselines import lsb_embed_bits, lsb_hide, lsb_reveal
-    from .media.image import check_output, read_image, resize, write_png
-
-    check_output(args.output, args.force)
     if args.action == "hide":
-        cover, secret = read_image(args.cover), read_image(args.secret)
-        if secret.shape != cover.shape:
-            print(f"note: secret resized to the cover's {cover.shape[1]}x{cover.shape[0]}", file=sys.stderr)
-            secret = resize(secret, *cover.shape[:2])
-        write_png(args.output, lsb_hide(cover, secret, args.bits), args.force)
+        api.lsb_hide(args.cover, args.secret, args.bits, output=args.output, force=args.force, on_note=_note)
     elif args.action == "reveal":
-        write_png(args.output, lsb_reveal(read_image(args.stego), args.bits), args.force)
+        api.lsb_reveal(args.stego, args.bits, output=args.output, force=args.force)
     else:
-        rng = np.random.default_rng(args.seed)
-        stego = lsb_embed_bits(read_image(args.cover), args.rate, rng, matching=args.matching, order=args.order)
-        write_png(args.output, stego, args.force)
+        api.lsb_embed(args.cover, args.rate, seed=args.seed, matching=args.matching, order=args.order,
+                      output=args.output, force=args.force)
     print(f"wrote {args.output}")
     return 0
 
@@ -340,27 +270,16 @@ def _passphrase(args, confirm: bool) -> str:
 
 
 def cmd_seal(args) -> int:
-    from .media.image import check_output
-    from .payload.seal import seal_file
+    from . import api
 
     if Path(args.cover).is_dir():
-        from .api import seal_many
-
-        return _many(seal_many(args.cover, args.file, _passphrase(args, confirm=True), args.output, force=args.force,
-                               robust=args.robust, fit=args.fit, progress=True))
-    check_output(args.output, args.force)
+        return _many(api.seal_many(args.cover, args.file, _passphrase(args, confirm=True), args.output,
+                                   force=args.force, robust=args.robust, fit=args.fit, progress=True))
     path = Path(args.file)
-    if not path.is_file():
-        raise ExypnoError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
-    try:
-        data = path.read_bytes()  # an empty file is a file too: it seals and comes back empty
-    except OSError as e:
-        raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
-    passphrase = _passphrase(args, confirm=True)
-    _, info = seal_file(args.cover, data, path.name, passphrase, output=args.output, force=args.force,
-                        mode="robust" if args.robust else "png", fit=args.fit)
+    _, info = api.seal_file(args.cover, path, lambda: _passphrase(args, confirm=True), output=args.output,
+                            force=args.force, robust=args.robust, fit=args.fit)
     checked = f"; checked after a JPEG re-save at quality {info['jpeg']}" if info["jpeg"] else ""
-    what = f"{len(data):,} bytes"
+    what = f"{info['bytes']:,} bytes"
     if "picture" in info:
         what = f"{path.name} re-encoded to fit as {info['name']} ({info['picture'].describe()}),"
     print(f"wrote {args.output}: {what} sealed in {info['mode']} mode "
@@ -370,15 +289,13 @@ def cmd_seal(args) -> int:
 
 
 def cmd_unseal(args) -> int:
+    from . import api
     from .media.files import check_input, write_bytes
-    from .payload.seal import unseal
 
     if Path(args.stego).is_dir():
-        from .api import unseal_many
-
         if not args.output:
             raise ExypnoError("unsealing a folder needs -o OUTDIR")
-        return _many(unseal_many(args.stego, _passphrase(args, confirm=False), args.output, force=args.force,
+        return _many(api.unseal_many(args.stego, _passphrase(args, confirm=False), args.output, force=args.force,
                                  progress=True))
     check_input(args.stego)
     out = Path(args.output) if args.output else None
@@ -387,7 +304,7 @@ def cmd_unseal(args) -> int:
 
         check_output(out, args.force)  # fail before the slow part
     passphrase = _passphrase(args, confirm=False)
-    name, data = unseal(args.stego, passphrase)
+    name, data = api.unseal(args.stego, passphrase)
     safe = Path(name).name or "unsealed.bin"  # never a path from inside the stego
     target = out / safe if out is not None and out.is_dir() else out or Path(safe)
     write_bytes(target, data, args.force)
@@ -399,7 +316,7 @@ def cmd_unseal(args) -> int:
 
 
 def cmd_capacity(args) -> int:
-    from .payload.seal import capacity
+    from .api import capacity
 
     for mode, c in capacity(args.cover).items():
         rh, rw = c["region"]

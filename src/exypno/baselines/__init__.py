@@ -1,4 +1,4 @@
 """Classical baselines: k-bit LSB."""
-from .lsb import lsb_embed_bits, lsb_hide, lsb_reveal
+from .lsb import LSB, lsb_embed_bits, lsb_hide, lsb_reveal
 
-__all__ = ["lsb_embed_bits", "lsb_hide", "lsb_reveal"]
+__all__ = ["LSB", "lsb_embed_bits", "lsb_hide", "lsb_reveal"]

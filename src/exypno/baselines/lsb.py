@@ -6,9 +6,12 @@ least-squares reconstruction: at k=3 it gives ~28.8 dB instead of ~23 dB for pla
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..errors import ExypnoError
+from ..media.image import check_output, read_image, resize, write_png
 
 
 def _check_k(k: int) -> None:
@@ -61,3 +64,33 @@ def lsb_embed_bits(cover: np.ndarray, rate: float, rng: np.random.Generator, mat
         values = (values & ~1) | bits
     flat[where] = values
     return flat.reshape(cover.shape).astype(np.uint8)
+
+
+@dataclass
+class LSB:
+    """k-bit LSB as a hider with the interface of every hider (``inference``): ``hide`` and ``reveal`` take
+    paths, PIL images or arrays, return uint8 (H, W, 3), and write a PNG if asked."""
+
+    bits: int = 3
+    notes: list[str] = field(default_factory=list)  # what was done to the input (resizing), for the CLI
+
+    def hide(self, cover, secret, output=None, force: bool = False) -> np.ndarray:
+        if output is not None:
+            check_output(output, force)
+        self.notes = []
+        cover_img, secret_img = read_image(cover), read_image(secret)
+        if secret_img.shape != cover_img.shape:
+            self.notes.append(f"secret resized to the cover's {cover_img.shape[1]}x{cover_img.shape[0]}")
+            secret_img = resize(secret_img, *cover_img.shape[:2])
+        stego = lsb_hide(cover_img, secret_img, self.bits)
+        if output is not None:
+            write_png(output, stego, force)
+        return stego
+
+    def reveal(self, stego, output=None, force: bool = False, align: bool = True) -> np.ndarray:
+        if output is not None:
+            check_output(output, force)
+        revealed = lsb_reveal(read_image(stego), self.bits)
+        if output is not None:
+            write_png(output, revealed, force)
+        return revealed

@@ -90,3 +90,21 @@ def load_model(weights: Path) -> tuple[StegoModel, dict]:
         raise ExypnoError(f"{weights}: tensor shapes do not match the card's model") from None
     model.eval()
     return model, card
+
+
+def exported(weights: Path, part: str) -> tuple[StegoModel, dict]:
+    """The model in ``weights`` and the card its ``part`` is exported with (saying where it came from); a model
+    file that holds another part only cannot give this one."""
+    model, card = load_model(weights)
+    have = card.get("part", "full")
+    if have != "full" and have != part:
+        raise ExypnoError(f"{weights}: holds the {have} part only; cannot export the {part} part")
+    card = {k: v for k, v in card.items() if k not in ("format", "part", "config")}
+    card["exported_from"] = Path(weights).name
+    return model, card
+
+
+def export_part(weights: Path, out: Path, part: str) -> None:
+    """Write the ``part`` of the model in ``weights`` as ``out`` + its card."""
+    model, card = exported(weights, part)
+    save_model(model, out, card=card, part=part)
