@@ -16,7 +16,7 @@ LAYERS = (
     ("media",),
     ("nets", "channel", "baselines"),
     ("payload", "steganalysis"),
-    ("inference", "train"),
+    ("inference", "train", "datasets"),
     ("pairings",),
     ("api",),
     ("evaluate",),  # the apps, on top of the face

@@ -1,7 +1,7 @@
 import struct
 import zlib
 
-from exypno.train.rcc import DIRECTORY, COMPRESSED_ZLIB, iter_rcc
+from exypno.datasets.rcc import DIRECTORY, COMPRESSED_ZLIB, iter_rcc
 
 
 def build_rcc(files: dict[str, bytes], compress: set[str]) -> bytes:

@@ -1,6 +1,6 @@
 """Lay out the training photos of DESIGN §4 in one folder.
 
-``scripts/install-media`` installs the Debian packages, then runs ``python -m exypno.train.photos DEST``.
+``scripts/install-media`` installs the Debian packages, then runs ``python -m exypno.datasets.photos DEST``.
 Sources:
 
 - endless-sky-data: landscape and city photos, 720x360 JPEG;

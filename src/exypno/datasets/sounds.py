@@ -1,6 +1,6 @@
 """Lay out the audio of DESIGN §4 as 16 kHz mono 16-bit WAV files: training sounds and held-out sounds.
 
-``scripts/install-audio`` installs the Debian packages, then runs ``python -m exypno.train.sounds``.
+``scripts/install-audio`` installs the Debian packages, then runs ``python -m exypno.datasets.sounds``.
 
 Training (``data/audio``), one file per recording, so that the validation split (by file name) never
 shares a recording with training:
