@@ -234,3 +234,14 @@ def test_device_picks_where_the_run_trains(photo_dir, tmp_path):
         assert not (tmp_path / "gpu").exists()
     with pytest.raises(ExypnoError, match="--device"):
         train(tiny(photo_dir, tmp_path / "tpu", steps=2, device="tpu"), progress=False)
+
+
+def test_every_train_flag_is_a_train_config_field():
+    """The train command's options are TrainConfig's fields, by name: declared once, no second list to keep."""
+    from dataclasses import fields
+
+    from exypno.cli import build_parser
+    from exypno.train.loop import TrainConfig
+
+    given = set(vars(build_parser().parse_args(["train", "--out", "x"])))
+    assert given - {f.name for f in fields(TrainConfig)} <= {"command", "func", "resume", "quiet"}

@@ -159,27 +159,16 @@ def _noise_arg(text: str | None) -> tuple[float | None, str]:
 
 
 def cmd_train(args) -> int:
+    from dataclasses import fields
+
     from .train.domains import PAIRINGS
     from .train.loop import TrainConfig, train
 
-    noise, attacks = _noise_arg(args.noise)
-    cfg = TrainConfig(
-        data=args.data, out=args.out, preset=args.preset, width=args.width,
-        blocks=tuple(args.blocks) if args.blocks else None, levels=args.levels, crop=args.crop,
-        lattice=tuple(args.lattice) if args.lattice else None,
-        qim=tuple(args.qim) if args.qim else None,
-        batch=args.batch, lr=args.lr, lr_warmup=args.lr_warmup, alpha=args.alpha, beta=args.beta,
-        **({"noise": noise} if noise is not None else {}),
-        attacks=attacks, steps=args.steps, val_every=args.val_every, seed=args.seed, threads=args.threads,
-        workers=args.workers, device=args.device, max_minutes=args.max_minutes, init=args.init, decoder_only=args.decoder_only,
-        min_scale=args.min_scale,
-        bits=args.bits, bit_block=args.bit_block, val_jpeg=args.val_jpeg, val_cropgrid=args.val_cropgrid,
-        cover_target=args.cover_target, alpha_rate=args.alpha_rate, cover_warmup=args.cover_warmup,
-        warmup_db=args.warmup_db, pairing=args.pairing, audio=args.audio,
-        spectrogram=args.spectrogram,
-        **({"secret_level": tuple(args.secret_level)} if args.secret_level else {}),
-        **({"val_crop": args.val_crop} if args.val_crop else {}),
-    )  # fmt: skip
+    # every flag of the train command is the TrainConfig field of its name; flags not given keep its defaults
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()}
+    noise, given["attacks"] = _noise_arg(given.pop("noise", None))
+    cfg = TrainConfig(**given, **({"noise": noise} if noise is not None else {}))
     if not cfg.data and "image" in PAIRINGS[cfg.pairing]:
         raise ExypnoError(f"--pairing {cfg.pairing} needs --data (a folder of photos, see scripts/install-media)")
     result = train(cfg, resume=args.resume, progress=not args.quiet)
