@@ -325,6 +325,7 @@ def cmd_serve(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .registry import PAIRING_MODELS
 
     parser = argparse.ArgumentParser(prog="exypno", description="Hide images, sounds, videos and sealed files "
                                                                   "in images, sounds and videos with neural networks.")
@@ -387,8 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train CN, EN and DN together on folders of photos or sounds")
     p.add_argument("--data", default="", help="folder of photos (see scripts/install-media)")
     p.add_argument("--audio", help="folder of sounds, for the audio pairings (see scripts/install-audio)")
-    p.add_argument("--pairing", default="image-in-image",
-                   choices=("image-in-image", "audio-in-audio", "image-in-audio", "audio-in-image"),
+    p.add_argument("--pairing", default="image-in-image", choices=tuple(PAIRING_MODELS),
                    help="what the cover and the secret are (default image-in-image)")
     p.add_argument("--out", required=True, help="run folder: checkpoint, best model, log.jsonl")
     p.add_argument("--preset", default="haar", choices=("haar", "paper"))

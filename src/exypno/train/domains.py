@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from ..media.audio import SPECTROGRAMS, Spectrogram, Waveform, quantize_pcm16, secret_grid
 from ..nets.layers import quantize_8bit
+from ..registry import PAIRING_MODELS
 
 SPECTROGRAM = Spectrogram()  # the grid geometry (bins, hop) every audio model uses
 EPS = 1e-10
@@ -137,12 +138,8 @@ class BitsDomain:
         return F.binary_cross_entropy_with_logits(self.from_net(t), target)
 
 
-PAIRINGS = {  # name: (cover domain, secret domain)
-    "image-in-image": ("image", "image"),
-    "audio-in-audio": ("audio", "audio"),
-    "image-in-audio": ("audio", "image"),
-    "audio-in-image": ("image", "audio"),
-}
+# name: (cover domain, secret domain), for every pairing a model is trained for ("<secret>-in-<cover>")
+PAIRINGS = {name: tuple(reversed(name.split("-in-"))) for name in PAIRING_MODELS}
 
 
 def make_domain(kind: str, spectrogram: str = "complex", secret: bool = False):
