@@ -322,38 +322,29 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         distributed.teardown(ctx)
 
 
-def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: bool) -> dict:
-    out = Path(cfg.out)
-    ckpt_path = out / "checkpoint.safetensors"
-    saved_net = None
-    if resume:
-        if not ckpt_path.exists():
-            raise ExypnoError(f"{ckpt_path}: no checkpoint to resume")
-        saved_meta = read_meta(ckpt_path)
-        if "net_config" not in saved_meta:
-            raise ExypnoError(f"{ckpt_path}: not a checkpoint this version of exypno can resume (no net_config)")
-        saved, saved_net = saved_meta["config"], saved_meta["net_config"]
-        # Resuming keeps the run's own settings; only where things are and the stopping rules may change.
-        keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
-                "threads": cfg.threads, "workers": cfg.workers, "device": cfg.device}
-        for key in ("blocks", "lattice", "qim"):
-            if saved.get(key) is not None:
-                saved[key] = tuple(saved[key])
-        cfg = TrainConfig(**{**saved, **keep})
-    if ctx.main:
-        out.mkdir(parents=True, exist_ok=True)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    keep_freed_memory()
+def _resumed(cfg: TrainConfig, ckpt_path: Path) -> tuple[TrainConfig, dict]:
+    """The run's own config and network config, from its checkpoint: resuming keeps the run's settings; only
+    where things are and the stopping rules may change."""
+    if not ckpt_path.exists():
+        raise ExypnoError(f"{ckpt_path}: no checkpoint to resume")
+    saved_meta = read_meta(ckpt_path)
+    if "net_config" not in saved_meta:
+        raise ExypnoError(f"{ckpt_path}: not a checkpoint this version of exypno can resume (no net_config)")
+    saved, saved_net = saved_meta["config"], saved_meta["net_config"]
+    keep = {"data": cfg.data, "out": cfg.out, "steps": cfg.steps, "max_minutes": cfg.max_minutes,
+            "threads": cfg.threads, "workers": cfg.workers, "device": cfg.device}
+    for key in ("blocks", "lattice", "qim"):
+        if saved.get(key) is not None:
+            saved[key] = tuple(saved[key])
+    return TrainConfig(**{**saved, **keep}), saved_net
 
-    domains = cfg.domains()
-    cover_domain, secret_domain = domains
+
+def _check(cfg: TrainConfig, cover_domain, net_config: NetConfig, resume: bool) -> None:
+    """One-line errors for options that do not go together; sets the Gaussian noise's default."""
     if cfg.attacks and cover_domain.kind != "image":
         raise ExypnoError("noise layers (--noise LIST) are for image covers only")
     if cfg.bit_block > 1 and (cfg.crop % cfg.bit_block or cfg.val_crop % cfg.bit_block or "crop" in cfg.attacks):
         raise ExypnoError(f"--bit-block {cfg.bit_block} needs crops that are multiples of it and no crop noise")
-    # The architecture the run started with: --init's file may have changed since.
-    net_config = NetConfig.from_dict(saved_net) if resume else cfg.net_config()
     if cfg.noise is None:
         cfg.noise = 0.0 if net_config.lattice else 0.25 / 255
     elif net_config.lattice and cfg.noise:
@@ -364,6 +355,41 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
         raise ExypnoError("--val-cropgrid is for image in image")
     if cfg.val_jpeg and cover_domain.kind != "image":
         raise ExypnoError("--val-jpeg is for models whose cover is an image")
+
+
+def _validation_loss(cfg: TrainConfig, figures: dict, step: int) -> tuple[float, float, float]:
+    """(the figure the plateau and the best model go by, cover dB, secret dB) of a validation."""
+    cover_db, secret_db = _headline(figures)
+    if cfg.val_cropgrid:  # the best is the one that reveals crops best (the clean figure is logged)
+        secret_db = figures["secret_psnr_crop"]
+    short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
+    if cfg.bits:
+        # Fewest bit errors, with a cover under its target counted as worse.
+        return figures["bit_error_rate"] + 0.01 * short, cover_db, secret_db
+    if cfg.cover_target is not None:
+        # The secret's error, with every dB the cover is under its (final) target counted against it:
+        # alpha moves with the target, so the weighted loss would compare different objectives.
+        return 10 ** (-secret_db / 10) * (1 + max(0.0, cfg.cover_target - cover_db)), cover_db, secret_db
+    # Plateau on the training objective, measured on validation as files hold it.
+    return cfg.alpha * 10 ** (-cover_db / 10) + cfg.beta * 10 ** (-secret_db / 10), cover_db, secret_db
+
+
+def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: bool) -> dict:
+    out = Path(cfg.out)
+    ckpt_path = out / "checkpoint.safetensors"
+    if resume:
+        cfg, saved_net = _resumed(cfg, ckpt_path)
+    if ctx.main:
+        out.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    keep_freed_memory()
+
+    domains = cfg.domains()
+    cover_domain, secret_domain = domains
+    # The architecture the run started with: --init's file may have changed since.
+    net_config = NetConfig.from_dict(saved_net) if resume else cfg.net_config()
+    _check(cfg, cover_domain, net_config, resume)
     draw, validation = _data(cfg, ctx.main)
 
     torch.manual_seed(cfg.seed)  # the same initial model on every rank
@@ -461,21 +487,7 @@ def _train(cfg: TrainConfig, ctx: distributed.Context, resume: bool, progress: b
             if ctx.main:
                 figures = evaluate_model(model, *validation, ctx.device, domains, jpeg=cfg.val_jpeg,
                                          cropgrid=cfg.val_cropgrid)
-                cover_db, secret_db = _headline(figures)
-                if cfg.val_cropgrid:  # the best is the one that reveals crops best (the clean figure is logged)
-                    secret_db = figures["secret_psnr_crop"]
-            if ctx.main:
-                short = max(0.0, (cover_target_at(cfg, step) if cfg.cover_target else 0.0) - cover_db)
-            if ctx.main and cfg.bits:
-                # Fewest bit errors, with a cover under its target counted as worse.
-                val_loss = figures["bit_error_rate"] + 0.01 * short
-            elif ctx.main and cfg.cover_target is not None:
-                # The secret's error, with every dB the cover is under its (final) target counted against it:
-                # alpha moves with the target, so the weighted loss would compare different objectives.
-                val_loss = 10 ** (-secret_db / 10) * (1 + max(0.0, cfg.cover_target - cover_db))
-            elif ctx.main:
-                # Plateau on the training objective, measured on validation as files hold it.
-                val_loss = cfg.alpha * 10 ** (-cover_db / 10) + cfg.beta * 10 ** (-secret_db / 10)
+                val_loss, cover_db, secret_db = _validation_loss(cfg, figures, step)
             val_loss = ctx.share(val_loss)
             if step > max(cfg.cover_warmup, cfg.lr_warmup):  # no plateau to see while a warmup moves things
                 scheduler.step(val_loss)
