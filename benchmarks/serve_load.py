@@ -31,7 +31,7 @@ from PIL import Image
 
 import exypno
 from exypno.evaluate.heldout import heldout_photos
-from exypno.evaluate.metrics import psnr_8bit
+from exypno.media.metrics import psnr_8bit
 
 
 def png(a: np.ndarray) -> bytes:
