@@ -178,7 +178,7 @@ def main() -> int:
         rounds, wall, samples = asyncio.run(measured(burst, server.pid, clients=args.clients, rounds=args.rounds))
         peak = rss_mb(server.pid, "VmHWM")
         result = {
-            "command": "benchmarks/serve_load.py " + " ".join(sys.argv[1:]),
+            "command": " ".join(["benchmarks/serve_load.py", *sys.argv[1:]]),
             "cpu": f"{os.cpu_count()} cores, shared with other work while measured",
             "server": "exypno serve --port PORT (one process, job pool at its default: one job per core)",
             "photos": "256x256 held-out photos (evaluate/heldout.py), every ordered pair",
