@@ -129,6 +129,21 @@ def test_device_flag(tmp_path, capsys):
         assert "CUDA" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the error where torch sees no CUDA")
+def test_device_cuda_without_cuda_is_one_line(tmp_path, capsys, monkeypatch):
+    """seal, unseal and evaluate say so in one line, before a prompt or any slow step."""
+    monkeypatch.delenv("EXYPNO_PASSPHRASE", raising=False)
+    write_png(tmp_path / "c.png", photo(1))
+    (tmp_path / "f.txt").write_text("x")
+    (tmp_path / "d").mkdir()
+    for argv in (["seal", "--cover", str(tmp_path / "c.png"), "--file", str(tmp_path / "f.txt"), "-o", str(tmp_path / "s.png")],
+                 ["unseal", str(tmp_path / "c.png"), "-o", str(tmp_path / "out.txt")],
+                 ["evaluate", "--covers", str(tmp_path), "--secrets", str(tmp_path), "--out", str(tmp_path / "d")]):
+        assert main(argv + ["--device", "cuda"]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "torch sees no CUDA device" in err, (argv, err)
+
+
 def test_seal_and_unseal_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("EXYPNO_PASSPHRASE", "correct horse")
     covers, sealed, files = tmp_path / "covers", tmp_path / "sealed", tmp_path / "files"
@@ -137,7 +152,11 @@ def test_seal_and_unseal_folders(tmp_path, monkeypatch):
     write_png(covers / "a.png", photo(1, 128, 128))
     (covers / "b.txt").write_text("not a cover")
     (tmp_path / "note.txt").write_bytes(b"hello folders")
-    assert main(["seal", "--cover", str(covers), "--file", str(tmp_path / "note.txt"), "-o", str(sealed)]) == 2
+    assert main(["seal", "--cover", str(covers), "--file", str(tmp_path / "note.txt"), "-o", str(sealed),
+                 "--device", "cpu"]) == 2
     assert [p.name for p in sealed.iterdir()] == ["a.png"]
-    assert main(["unseal", str(sealed), "-o", str(files)]) == 0
+    assert main(["unseal", str(sealed), "-o", str(files), "--device", "cpu"]) == 0
     assert (files / "note.txt").read_bytes() == b"hello folders"
+    from exypno.payload.seal import load_mode
+
+    assert load_mode("png", device="cpu").carrier.device.type == "cpu"  # the bit-hiding model, where asked

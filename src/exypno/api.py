@@ -68,21 +68,23 @@ def reveal(stego, output=None, model: str | Path | None = None, force: bool = Fa
 
 
 def seal(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
-         force: bool = False, robust: bool = False, fit: bool = False) -> np.ndarray:
+         force: bool = False, robust: bool = False, fit: bool = False, device: str = "auto") -> np.ndarray:
     """Seal ``file`` (a path, or bytes with ``name``) in ``cover``: compressed, encrypted, error-corrected.
 
     ``robust``: a mode that carries far less but survives a re-save as JPEG at quality 90 (``capacity``).
     ``fit``: a picture larger than the cover carries is re-encoded as AVIF, as good as fits (``unseal`` then
-    gives NAME.avif); see ``payload/picture.py``.
+    gives NAME.avif); see ``payload/picture.py``. ``device``: where the bit-hiding model runs (auto, cpu, cuda).
 
     Returns the stego as uint8 (H, W, 3), written as PNG to ``output`` if given. Raises ``ExypnoError`` (a
     ``PayloadError``) when the file does not fit or would not decode back.
     """
-    return seal_file(cover, file, passphrase, output=output, name=name, force=force, robust=robust, fit=fit)[0]
+    return seal_file(cover, file, passphrase, output=output, name=name, force=force, robust=robust, fit=fit,
+                     device=device)[0]
 
 
 def seal_file(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
-              force: bool = False, robust: bool = False, fit: bool = False) -> tuple[np.ndarray, dict]:
+              force: bool = False, robust: bool = False, fit: bool = False, device: str = "auto"
+              ) -> tuple[np.ndarray, dict]:
     """``seal``, and what was done: (stego, info), info with the mode, the file's stored name, the cover's
     PSNR, the LDPC rate and Reed-Solomon parity, the JPEG quality checked, and the re-encoded picture if any.
     ``passphrase`` may be a function that asks for it: it is called once the output and the file are checked."""
@@ -101,14 +103,14 @@ def seal_file(cover, file, passphrase: str, output: str | Path | None = None, na
         name = name or path.name
     passphrase = passphrase() if callable(passphrase) else passphrase
     stego, info = _seal.seal_file(cover, data, name, passphrase, output=output, force=force,
-                                  mode="robust" if robust else "png", fit=fit)
+                                  mode="robust" if robust else "png", fit=fit, device=device)
     return stego, {**info, "bytes": len(data)}
 
 
-def unseal(stego, passphrase: str) -> tuple[str, bytes]:
+def unseal(stego, passphrase: str, device: str = "auto") -> tuple[str, bytes]:
     """(original file name, bytes), exactly as sealed; ``ExypnoError`` says why not (wrong passphrase, nothing
-    sealed, damaged beyond repair)."""
-    return _seal.unseal(stego, passphrase)
+    sealed, damaged beyond repair). ``device``: auto, cpu or cuda."""
+    return _seal.unseal(stego, passphrase, device=device)
 
 
 def capacity(cover) -> dict[str, dict]:
@@ -243,7 +245,7 @@ def reveal_many(stegos, output_dir, model: str | Path | None = None, force: bool
 
 
 def seal_many(covers, file, passphrase: str, output_dir, force: bool = False, robust: bool = False,
-              fit: bool = False, progress: bool = False) -> list[Outcome]:
+              fit: bool = False, progress: bool = False, device: str = "auto") -> list[Outcome]:
     """Seal ``file`` (one, for every cover; or a folder, paired with the covers in sorted name order) in every
     cover, into ``output_dir``/COVER_STEM.png; a file that fails is reported in its ``Outcome``."""
     out_dir = Path(output_dir)
@@ -256,14 +258,15 @@ def seal_many(covers, file, passphrase: str, output_dir, force: bool = False, ro
     outcomes = [Outcome(c, out_dir / f"{c.stem}.png") for c in cover_files]
     for o, f in zip(_each(outcomes, progress, "seal"), files):
         try:
-            seal(o.source, f, passphrase, output=o.output, force=force, robust=robust, fit=fit)
+            seal(o.source, f, passphrase, output=o.output, force=force, robust=robust, fit=fit, device=device)
         except ExypnoError as e:
             _report(o, e, progress)
             o.output = None
     return outcomes
 
 
-def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progress: bool = False) -> list[Outcome]:
+def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progress: bool = False,
+                device: str = "auto") -> list[Outcome]:
     """Unseal every stego into ``output_dir`` under the name it was sealed with; a file that fails (or whose
     name another stego's file already took) is reported in its ``Outcome``."""
     from .media.files import write_bytes
@@ -274,7 +277,7 @@ def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progre
     outcomes = [Outcome(s) for s in folder_files(stegos)]
     for o in _each(outcomes, progress, "unseal"):
         try:
-            name, data = unseal(o.source, passphrase)
+            name, data = unseal(o.source, passphrase, device)
             o.output = write_bytes(out_dir / (Path(name).name or "unsealed.bin"), data, force)
         except ExypnoError as e:
             _report(o, e, progress)

@@ -25,6 +25,14 @@ def _device_arg(p: argparse.ArgumentParser) -> None:
                    help="where the networks run (default auto: CUDA where torch sees it, else the CPU)")
 
 
+def _device(args) -> str:
+    """--device, checked now (``cuda`` where torch sees none is an error before any slow step or prompt)."""
+    from .nets.files import torch_device
+
+    torch_device(args.device)
+    return args.device
+
+
 def _many(outcomes) -> int:
     """The summary of a folder run: exit 2 if any file failed (each was reported as it failed)."""
     failed = [o for o in outcomes if o.error]
@@ -182,7 +190,7 @@ def cmd_evaluate(args) -> int:
 
     evaluate(args.covers, args.secrets, args.out, model=args.model, attack=args.attack, lsb=args.lsb,
              sealed=args.sealed, size=args.size, limit=args.limit, force=args.force, seed=args.seed,
-             seconds=args.seconds, speech=args.speech)
+             seconds=args.seconds, speech=args.speech, device=_device(args))
     return 0
 
 
@@ -261,12 +269,13 @@ def _passphrase(args, confirm: bool) -> str:
 def cmd_seal(args) -> int:
     from . import api
 
+    device = _device(args)
     if Path(args.cover).is_dir():
         return _many(api.seal_many(args.cover, args.file, _passphrase(args, confirm=True), args.output,
-                                   force=args.force, robust=args.robust, fit=args.fit, progress=True))
+                                   force=args.force, robust=args.robust, fit=args.fit, progress=True, device=device))
     path = Path(args.file)
     _, info = api.seal_file(args.cover, path, lambda: _passphrase(args, confirm=True), output=args.output,
-                            force=args.force, robust=args.robust, fit=args.fit)
+                            force=args.force, robust=args.robust, fit=args.fit, device=device)
     checked = f"; checked after a JPEG re-save at quality {info['jpeg']}" if info["jpeg"] else ""
     what = f"{info['bytes']:,} bytes"
     if "picture" in info:
@@ -284,16 +293,18 @@ def cmd_unseal(args) -> int:
     if Path(args.stego).is_dir():
         if not args.output:
             raise ExypnoError("unsealing a folder needs -o OUTDIR")
+        device = _device(args)
         return _many(api.unseal_many(args.stego, _passphrase(args, confirm=False), args.output, force=args.force,
-                                 progress=True))
+                                     progress=True, device=device))
     check_input(args.stego)
     out = Path(args.output) if args.output else None
     if out is not None and not out.is_dir():
         from .media.files import check_output
 
         check_output(out, args.force)  # fail before the slow part
+    device = _device(args)
     passphrase = _passphrase(args, confirm=False)
-    name, data = api.unseal(args.stego, passphrase)
+    name, data = api.unseal(args.stego, passphrase, device=device)
     safe = Path(name).name or "unsealed.bin"  # never a path from inside the stego
     target = out / safe if out is not None and out.is_dir() else out or Path(safe)
     write_bytes(target, data, args.force)
@@ -523,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "fits (smaller, if it must be); unseal gives NAME.avif")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    _device_arg(p)
     p.set_defaults(func=cmd_seal)
 
     p = sub.add_parser("unseal", help="recover a sealed file, exactly, or say why not")
@@ -531,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "name, here)")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    _device_arg(p)
     p.set_defaults(func=cmd_unseal)
 
     p = sub.add_parser("capacity", help="how many bytes a cover image can carry in each seal mode")
@@ -558,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "wide-band PESQ (default 'speech*', as scripts/install-audio names them; '*' for all)")
     p.add_argument("--force", action="store_true")
     _model_arg(p, auto=True)
+    _device_arg(p)
     p.set_defaults(func=cmd_evaluate)
 
     from .serve.limits import Limits

@@ -79,7 +79,7 @@ def sound_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
 
 def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, size: int = 256,
                          force: bool = False, quiet: bool = False, figure_rows: int = 3,
-                         speech: str = SPEECH) -> dict:
+                         speech: str = SPEECH, device: str = "auto") -> dict:
     """Run every pair through files in ``out``; write results.json and figure.png; return the summary.
     Sound secrets whose file name matches the pattern ``speech`` are scored as speech too (STOI, PESQ)."""
     from ..api import load
@@ -90,7 +90,7 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
     pairing = pairing_of(*pairs[0])
     if pairing == "image-in-image":
         raise ExypnoError("no sound in these pairs: image-in-image pairs use the image evaluation")
-    stego_model = load(model or shipped_model(pairing))
+    stego_model = load(model or shipped_model(pairing), device)
     samples = int(seconds * audio.SAMPLE_RATE)
     secret_kind, cover_kind = pairing.split("-in-")
     per_pair, rows = [], []

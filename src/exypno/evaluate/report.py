@@ -62,23 +62,24 @@ def format_table(summary: dict, name: str) -> str:
 SEALED_PASSPHRASE = "exypno evaluate"  # sealed evaluation: the key is not what is measured
 
 
-def _sealed_hide(cover: np.ndarray, secret: np.ndarray, stego_file: Path, force: bool) -> dict:
+def _sealed_hide(cover: np.ndarray, secret: np.ndarray, stego_file: Path, force: bool, device: str = "auto") -> dict:
     """What ``exypno seal --fit`` does with a secret picture too large for the cover (as every secret as large
     as its cover is): re-encoded as AVIF to fit (payload/picture.py), sealed. Returns what the pair's
     record gains: seconds, rooms tried, the AVIF file's size and quality."""
     from ..payload.seal import seal_picture
 
     t0 = time.perf_counter()
-    _, info = seal_picture(cover, secret, "secret.png", SEALED_PASSPHRASE, output=stego_file, force=force)
+    _, info = seal_picture(cover, secret, "secret.png", SEALED_PASSPHRASE, output=stego_file, force=force,
+                           device=device)
     pic = info["picture"]
     return {"seal_seconds": round(time.perf_counter() - t0, 2), "fit_attempts": info["attempts"],
             "avif_bytes": len(pic.data), "avif_quality": pic.quality}
 
 
-def _sealed_reveal(stego_file: Path, revealed_file: Path, shape: tuple[int, ...], force: bool):
+def _sealed_reveal(stego_file: Path, revealed_file: Path, shape: tuple[int, ...], force: bool, device: str = "auto"):
     from ..payload.seal import unseal
 
-    _, data = unseal(stego_file, SEALED_PASSPHRASE)
+    _, data = unseal(stego_file, SEALED_PASSPHRASE, device=device)
     picture = read_image(data)
     if picture.shape != shape:  # fitted at a smaller size: compared at the secret's
         picture = resize(picture, *shape[:2])
@@ -86,16 +87,17 @@ def _sealed_reveal(stego_file: Path, revealed_file: Path, shape: tuple[int, ...]
 
 
 def evaluate_pairs(pairs, out: Path, model="default", size: int | None = None, lsb: int | None = None,
-                   force: bool = False, figure_rows: int = 4, quiet: bool = False, sealed: bool = False) -> dict:
+                   force: bool = False, figure_rows: int = 4, quiet: bool = False, sealed: bool = False,
+                   device: str = "auto") -> dict:
     """Run every pair through PNG files in ``out``; write results.json and figure.png; return the summary.
 
     The method is ``model``, or ``lsb`` (k-bit LSB), or ``sealed``: the secret sealed as a picture re-encoded
-    to fit (``exypno seal --fit``), revealed by ``unseal``."""
+    to fit (``exypno seal --fit``), revealed by ``unseal``. ``device``: where the networks run (auto, cpu, cuda)."""
     from ..api import load
     from ..baselines import lsb_hide, lsb_reveal
 
     out.mkdir(parents=True, exist_ok=True)
-    stego_model = None if lsb or sealed else load(model)
+    stego_model = None if lsb or sealed else load(model, device)
     name = f"lsb-{lsb}" if lsb else "sealed-avif" if sealed else str(model)
     per_pair, rows = [], []
     for i, (cover_path, secret_path) in enumerate(pairs):
@@ -110,8 +112,8 @@ def evaluate_pairs(pairs, out: Path, model="default", size: int | None = None, l
             write_png(stego_file, lsb_hide(cover, secret, lsb), force)
             write_png(revealed_file, lsb_reveal(read_image(stego_file), lsb), force)
         elif sealed:
-            extra = _sealed_hide(cover, secret, stego_file, force)
-            _sealed_reveal(stego_file, revealed_file, secret.shape, force)
+            extra = _sealed_hide(cover, secret, stego_file, force, device)
+            _sealed_reveal(stego_file, revealed_file, secret.shape, force, device)
         else:
             stego_model.hide(cover, secret, output=stego_file, force=force)
             stego_model.reveal(stego_file, output=revealed_file, force=force)
@@ -143,15 +145,15 @@ def evaluate_pairs(pairs, out: Path, model="default", size: int | None = None, l
 
 
 def evaluate_folders(covers: Path, secrets: Path, out: Path, model="default", size=None, lsb=None,
-                     limit=None, force=False, sealed: bool = False) -> dict:
+                     limit=None, force=False, sealed: bool = False, device: str = "auto") -> dict:
     pairs = pair_files(covers, secrets)
     if limit:
         pairs = pairs[:limit]
-    return evaluate_pairs(pairs, out, model=model, size=size, lsb=lsb, force=force, sealed=sealed)
+    return evaluate_pairs(pairs, out, model=model, size=size, lsb=lsb, force=force, sealed=sealed, device=device)
 
 
 def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default", size: int | None = None,
-                     seed: int = 0, quiet: bool = False, align: bool = True) -> dict:
+                     seed: int = 0, quiet: bool = False, align: bool = True, device: str = "auto") -> dict:
     """Secret PSNR/SSIM after each attack on the stego file (``channel/attacks.py``), for any model.
 
     ``align=False`` reveals without the grid search (``Stego.alignment``): crops at odd offsets then fail,
@@ -165,7 +167,7 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
 
     todo = parse_attacks(attacks)
     out.mkdir(parents=True, exist_ok=True)
-    stego_model = load(model)
+    stego_model = load(model, device)
     rng = np.random.default_rng(seed)
     per = {a.name: [] for a in todo}
     covers_db = []

@@ -19,27 +19,29 @@ from .video import evaluate_video_pairs, video_pairs
 
 def evaluate(covers, secrets, out, model: str | None = None, attack: str | None = None, lsb: int | None = None,
              sealed: bool = False, size: int | None = None, limit: int | None = None, force: bool = False,
-             seed: int = 0, seconds: float = 4.0, speech: str = "speech*"):
-    """Measure the pairs that ``covers`` and ``secrets`` make and write the report into ``out``."""
+             seed: int = 0, seconds: float = 4.0, speech: str = "speech*", device: str = "auto"):
+    """Measure the pairs that ``covers`` and ``secrets`` make and write the report into ``out``; ``device``:
+    where the networks run (auto, cpu or cuda)."""
     covers, secrets, out = Path(covers), Path(secrets), Path(out)
     if list_videos(covers):
         if attack or lsb or size or sealed:
             raise ExypnoError("--attack, --lsb, --sealed and --size are for image pairs")
         pairs = video_pairs(covers, secrets)[: limit or None]
-        return evaluate_video_pairs(pairs, out, model=model, force=force)
+        return evaluate_video_pairs(pairs, out, model=model, force=force, device=device)
     if list_sounds(covers) or list_sounds(secrets):
         if lsb or sealed:
             raise ExypnoError("--lsb and --sealed are for image pairs")
         pairs = sound_pairs(covers, secrets)[: limit or None]
         if attack:  # cuts, noise and volume changes of the sound stego file
             return evaluate_sound_attacks(pairs, out, attacks=attack, model=model, seconds=seconds,
-                                          size=size or 256, seed=seed)
+                                          size=size or 256, seed=seed, device=device)
         return evaluate_audio_pairs(pairs, out, model=model, seconds=seconds, size=size or 256, force=force,
-                                    speech=speech)
+                                    speech=speech, device=device)
     if attack:
         if lsb or sealed:
             raise ExypnoError("--attack evaluates a model; --lsb and --sealed cannot be combined with it")
         pairs = pair_files(covers, secrets)[: limit or None]
-        return evaluate_attacks(pairs, out, attacks=attack, model=model or "default", size=size, seed=seed)
+        return evaluate_attacks(pairs, out, attacks=attack, model=model or "default", size=size, seed=seed,
+                                device=device)
     return evaluate_folders(covers=covers, secrets=secrets, out=out, model=model or "default", size=size, lsb=lsb,
-                            limit=limit, force=force, sealed=sealed)
+                            limit=limit, force=force, sealed=sealed, device=device)

@@ -63,7 +63,7 @@ def carried(start: int, length: int, hop: int, per_frame: int) -> np.ndarray:
 
 
 def evaluate_sound_attacks(pairs, out: Path, attacks: str = "default", model=None, seconds: float = 4.0,
-                           size: int = 256, seed: int = 0, quiet: bool = False) -> dict:
+                           size: int = 256, seed: int = 0, quiet: bool = False, device: str = "auto") -> dict:
     """The secret after each attack on the sound stego file, beside the whole stego's reveal of the same part:
     SNR for a sound secret, PSNR for a picture (on its columns as stretched over the cover's frames)."""
     import soundfile as sf
@@ -77,7 +77,7 @@ def evaluate_sound_attacks(pairs, out: Path, attacks: str = "default", model=Non
     if pairing not in ("audio-in-audio", "image-in-audio"):
         raise ExypnoError(f"--attack on sound stegos is for a sound cover; these pairs are {pairing.replace('-', ' ')}")
     out.mkdir(parents=True, exist_ok=True)
-    stego_model = load(model or shipped_model(pairing))
+    stego_model = load(model or shipped_model(pairing), device)
     name = stego_model.card.get("spectrogram", "complex")
     spec, secret_grid = audio.SPECTROGRAMS[name], audio.secret_grid(name)
     per_frame = getattr(secret_grid, "carried", spec.hop)

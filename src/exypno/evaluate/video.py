@@ -43,8 +43,8 @@ def video_pairs(covers: Path, secrets: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate_video_pairs(pairs, out: Path, model: str | None = None, force: bool = False,
-                         quiet: bool = False) -> dict:
-    """``model``: for every pair; by default, the shipped model of each pair's pairing."""
+                         quiet: bool = False, device: str = "auto") -> dict:
+    """``model``: for every pair; by default, the shipped model of each pair's pairing. ``device``: auto, cpu or cuda."""
     from ..api import load
     from ..pairings import hide_file, pairing_of, reveal_file, shipped_model
     from ..pairings.kinds import kind
@@ -53,7 +53,7 @@ def evaluate_video_pairs(pairs, out: Path, model: str | None = None, force: bool
     out.mkdir(parents=True, exist_ok=True)
     records, figure_rows = [], []
     for i, (cover, secret) in enumerate(pairs):
-        stego_model = load(model or shipped_model(pairing_of(cover, secret)))
+        stego_model = load(model or shipped_model(pairing_of(cover, secret)), device)
         info = video.probe(cover)
         stem = f"{i:03d}_{Path(cover).stem}__{Path(secret).stem}"
         stego_file = out / f"{stem}.stego.mkv"

@@ -47,6 +47,11 @@ class BitCarrier:
     block: int = 1  # each bit fills a block x block square (the model's --bit-block)
 
     @property
+    def device(self) -> torch.device:
+        """Where the model's networks run: the carrier's tensors go there, its results come back to the CPU."""
+        return next(self.model.parameters()).device
+
+    @property
     def planes(self) -> int:
         return self.model.config.secret_channels
 
@@ -89,12 +94,13 @@ class BitCarrier:
         plane = gen.integers(0, 2, size=self.slots(h, w), dtype=np.uint8)  # unused slots: random bits
         used = order[:n_used]
         plane[used] = np.repeat(bits.astype(np.uint8), self.repeat)
-        target = self._spread(torch.from_numpy(plane.astype(np.float32)).reshape(1, *self.grid(h, w)))
-        index = torch.from_numpy(used.astype(np.int64))
-        sign = torch.from_numpy(bits.astype(np.float32)) * 2 - 1
-        weight = torch.ones(len(bits))
+        dev = self.device
+        target = self._spread(torch.from_numpy(plane.astype(np.float32)).reshape(1, *self.grid(h, w))).to(dev)
+        index = torch.from_numpy(used.astype(np.int64)).to(dev)
+        sign = torch.from_numpy(bits.astype(np.float32)).to(dev) * 2 - 1
+        weight = torch.ones(len(bits), device=dev)
 
-        c = torch.from_numpy(np.array(cover[:rh, :rw])).permute(2, 0, 1)[None].float() / 255
+        c = torch.from_numpy(np.array(cover[:rh, :rw])).permute(2, 0, 1)[None].float().to(dev) / 255
         for p in self.model.parameters():  # gradients flow to the stego only
             p.requires_grad_(False)
         with torch.no_grad():
@@ -115,9 +121,9 @@ class BitCarrier:
                 if accept is None:
                     info["accepted"] = info["weak_bits"] == 0
                 elif step % check_every == 0 or step == steps:
-                    info["accepted"], focus = accept(vote.numpy())
+                    info["accepted"], focus = accept(vote.cpu().numpy())
                     if focus is not None:
-                        weight = torch.from_numpy(np.asarray(focus, dtype=np.float32))
+                        weight = torch.from_numpy(np.asarray(focus, dtype=np.float32)).to(dev)
                 else:
                     info["accepted"] = False
             if info["accepted"] or step == steps:
@@ -128,7 +134,7 @@ class BitCarrier:
             loss.backward()
             opt.step()
         stego = cover.copy()
-        stego[:rh, :rw] = torch.round((c + delta).detach().clamp(0, 1) * 255)[0].permute(1, 2, 0).to(torch.uint8).numpy()
+        stego[:rh, :rw] = torch.round((c + delta).detach().clamp(0, 1) * 255)[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
         return stego, info
 
     # --- receiver ----------------------------------------------------------------------------------
@@ -144,9 +150,9 @@ class BitCarrier:
         """The decoder's logit for every slot (the mean over its square), flattened in slot order."""
         h, w = stego.shape[:2]
         rh, rw = self.region(h, w)
-        x = torch.from_numpy(np.array(stego[:rh, :rw])).permute(2, 0, 1)[None].float() / 255
+        x = torch.from_numpy(np.array(stego[:rh, :rw])).permute(2, 0, 1)[None].float().to(self.device) / 255
         with torch.inference_mode():
-            return self._pool(self.model.reveal(x)).reshape(-1).numpy()
+            return self._pool(self.model.reveal(x)).reshape(-1).cpu().numpy()
 
     def votes(self, logits: np.ndarray, order: np.ndarray, n_bits: int) -> np.ndarray:
         """Each of ``n_bits`` coded bits' vote: the sum of its ``repeat`` slots' logits (positive: a 1)."""

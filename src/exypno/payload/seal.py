@@ -32,7 +32,7 @@ import numpy as np
 from ..channel.noise import jpeg_roundtrip
 from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resave, write_png
-from ..nets.files import load_model
+from ..nets.files import load_model, torch_device
 from ..registry import model_path
 from .carrier import BitCarrier, keyed_order
 from .container import BLOCK, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
@@ -70,10 +70,10 @@ class SealMode:
     blind: bool = False  # estimate the LLR scale from the votes (see the module's docstring)
 
     @classmethod
-    def load(cls, mode: str, model: str | Path | None = None) -> "SealMode":
+    def load(cls, mode: str, model: str | Path | None = None, device: str = "auto") -> "SealMode":
         if mode not in MODELS and model is None:
             raise ExypnoError(f"unknown seal mode {mode!r} (modes: {', '.join(MODES)})")
-        net, card, path = _load_net(model or MODELS[mode])
+        net, card, path = _load_net(model or MODELS[mode], device)
         specs = card.get("seal")
         if not isinstance(specs, dict) or getattr(net, "part", "full") != "full":
             raise ExypnoError(f"{path}: not a bit-hiding model for sealing files")
@@ -135,22 +135,23 @@ class SealMode:
 
 
 _NETS: dict[str, tuple] = {}
-_LOADED: dict[tuple[str, str], SealMode] = {}
+_LOADED: dict[tuple[str, str, str], SealMode] = {}
 
 
-def _load_net(model: str | Path):
-    path = model_path(model)
-    key = str(path.resolve())
+def _load_net(model: str | Path, device: str = "auto"):
+    """The bit-hiding model, once per process and device; ``device``: auto (CUDA where torch sees it), cpu or cuda."""
+    path, dev = model_path(model), torch_device(device)
+    key = f"{path.resolve()}@{dev}"
     if key not in _NETS:
         net, card = load_model(path)
-        _NETS[key] = (net, card, path)
+        _NETS[key] = (net.to(dev), card, path)
     return _NETS[key]
 
 
-def load_mode(mode: str, model: str | Path | None = None) -> SealMode:
-    key = (mode, str(model))
+def load_mode(mode: str, model: str | Path | None = None, device: str = "auto") -> SealMode:
+    key = (mode, str(model), str(torch_device(device)))
     if key not in _LOADED:
-        _LOADED[key] = SealMode.load(mode, model)
+        _LOADED[key] = SealMode.load(mode, model, device)
     return _LOADED[key]
 
 
@@ -214,13 +215,15 @@ def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, rungs=None,
 
 
 def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
-         force: bool = False, steps: int = 100, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
-    """The stego image (uint8) carrying ``data`` (named ``name``); written as PNG to ``output`` if given."""
+         force: bool = False, steps: int = 100, model: str | Path | None = None, device: str = "auto"
+         ) -> tuple[np.ndarray, dict]:
+    """The stego image (uint8) carrying ``data`` (named ``name``); written as PNG to ``output`` if given.
+    ``device``: where the bit-hiding model runs (auto, cpu or cuda)."""
     if output is not None:
         check_output(output, force)
     img = read_image(cover)
     h, w = img.shape[:2]
-    sm = load_mode(mode, model)
+    sm = load_mode(mode, model, device)
     rungs = [r for r in sm.rungs(h, w) if r.layout.codewords > 0]
     if not rungs:
         raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
@@ -276,7 +279,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
 
 
 def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: str = "png",
-                 force: bool = False, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
+                 force: bool = False, model: str | Path | None = None, device: str = "auto") -> tuple[np.ndarray, dict]:
     """Seal ``picture`` re-encoded as AVIF (payload/picture.py) as large and good as the cover carries back.
 
     The file is named after ``name`` with the suffix ``.avif``. Each rung's room is tried from the weakest
@@ -287,7 +290,7 @@ def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: 
         check_output(output, force)
     img = read_image(cover)
     h, w = img.shape[:2]
-    sm = load_mode(mode, model)
+    sm = load_mode(mode, model, device)
     avif_name = (Path(name).stem or "picture") + ".avif"
     room = sorted({r.layout.max_file_bytes for r in sm.rungs(h, w) if r.layout.codewords > 0}, reverse=True)
     room = [n - len(stored_name(avif_name)) for n in room]
@@ -302,7 +305,7 @@ def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: 
             break
         try:
             stego, info = seal(img, fitted.data, avif_name, passphrase, output=output, mode=mode, force=force,
-                               model=model)
+                               model=model, device=device)
         except Unreliable as e:
             failure = e
             continue
@@ -312,27 +315,29 @@ def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: 
 
 
 def seal_file(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
-              force: bool = False, fit: bool = False, model: str | Path | None = None) -> tuple[np.ndarray, dict]:
+              force: bool = False, fit: bool = False, model: str | Path | None = None, device: str = "auto"
+              ) -> tuple[np.ndarray, dict]:
     """``seal``, or with ``fit``, ``seal_picture`` for a picture larger than the cover carries as it is."""
     from .picture import is_picture
 
     if fit:
         img = read_image(cover)
-        room = load_mode(mode, model).capacity(*img.shape[:2])
+        room = load_mode(mode, model, device).capacity(*img.shape[:2])
         if len(data) + len(stored_name(name)) > room and is_picture(data):
             return seal_picture(img, read_image(data), name, passphrase, output=output, mode=mode, force=force,
-                                model=model)
+                                model=model, device=device)
         cover = img
-    return seal(cover, data, name, passphrase, output=output, mode=mode, force=force, model=model)
+    return seal(cover, data, name, passphrase, output=output, mode=mode, force=force, model=model, device=device)
 
 
-def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None) -> tuple[str, bytes]:
+def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None, device: str = "auto"
+           ) -> tuple[str, bytes]:
     """(original file name, bytes), exactly as sealed, trying each mode; ``PayloadError`` says why not."""
     img = read_image(stego)
     failure = None
     for m in modes:
         try:
-            return _unseal_with(load_mode(m, model), img, passphrase)
+            return _unseal_with(load_mode(m, model, device), img, passphrase)
         except PayloadError as e:
             if failure is None or "damaged" in str(e):
                 failure = e
