@@ -223,3 +223,27 @@ def test_serve_command_warns_off_loopback(monkeypatch, capsys):
     assert main(["serve", "--host", "0.0.0.0", "--workers", "2"]) == 0
     assert "the API has no authentication" in capsys.readouterr().err
     assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8123 and calls[1]["workers"] == 2
+
+
+def test_serve_device_reaches_the_calls(monkeypatch, capsys, photos):
+    """--device goes through uvicorn's config to every call the app makes; cuda where torch sees none is one line."""
+    import torch
+    import uvicorn
+
+    from exypno.serve.app import app_from_env
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    for name in ("EXYPNO_SERVE_TOKEN", "EXYPNO_SERVE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["serve", "--device", "cpu"]) == 0
+    seen = []
+    monkeypatch.setattr(exypno.api, "hide", lambda *a, **k: (seen.append(k["device"]), k["output"].write_bytes(b"x")))
+    with TestClient(app_from_env()) as c:
+        assert c.post("/v1/hide", files={"cover": ("c.png", png(photos[0])), "secret": ("s.png", png(photos[1]))}
+                      ).status_code == 200
+    assert seen == ["cpu"]
+    if not torch.cuda.is_available():
+        capsys.readouterr()
+        assert main(["serve", "--device", "cuda"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "CUDA" in err

@@ -328,7 +328,7 @@ def cmd_capacity(args) -> int:
 def cmd_serve(args) -> int:
     from .serve import run
 
-    run(args.host, args.port, args.workers, token=args.token, upload_mb=args.max_upload_mb,
+    run(args.host, args.port, args.workers, token=args.token, device=_device(args), upload_mb=args.max_upload_mb,
         pixels=args.max_pixels, audio_seconds=args.max_audio_seconds, video_frames=args.max_video_frames,
         timeout=args.timeout, jobs=args.jobs)
     return 0
@@ -594,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-video-frames", type=int, default=d.video_frames, help="longest video (default %(default)d)")
     p.add_argument("--timeout", type=float, default=d.timeout,
                    help="seconds a request may queue and run before it is answered 504 (default %(default)g)")
+    _device_arg(p)
     p.set_defaults(func=cmd_serve)
     return parser
 

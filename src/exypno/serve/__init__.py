@@ -29,8 +29,10 @@ def create_app(*args, **kwargs):
     return _create_app(*args, **kwargs)
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, token: str | None = None, **limits) -> None:
-    """Serve until interrupted. ``limits``: the fields of ``limits.Limits``; ``workers``: uvicorn processes."""
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, token: str | None = None,
+        device: str = "auto", **limits) -> None:
+    """Serve until interrupted. ``limits``: the fields of ``limits.Limits``; ``workers``: uvicorn processes;
+    ``device``: where the networks run (auto, cpu or cuda)."""
     _check_extra()
     import uvicorn
 
@@ -41,7 +43,7 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, token: str 
     settings = Limits(**limits)
     jobs = settings.jobs or max(1, cores // workers)
     os.environ[CONFIG_ENV] = json.dumps({"limits": {**limits, "jobs": jobs},
-                                         "threads": max(1, cores // (workers * jobs))})
+                                         "threads": max(1, cores // (workers * jobs)), "device": device})
     token = token or os.environ.get(TOKEN_ENV)
     if token:
         os.environ[TOKEN_ENV] = token

@@ -38,8 +38,9 @@ MEDIA = {"image": (".png", "image/png"), "audio": (".wav", "audio/wav"), "video"
 SEAL_MODES = ("png", "robust", "fit")
 
 
-def create_app(limits: Limits | None = None, token: str | None = None) -> FastAPI:
-    """The API under /v1, /healthz, the page at / and FastAPI's docs at /docs."""
+def create_app(limits: Limits | None = None, token: str | None = None, device: str = "auto") -> FastAPI:
+    """The API under /v1, /healthz, the page at / and FastAPI's docs at /docs. ``device``: where the networks
+    of hide, reveal, seal and unseal run (auto, cpu or cuda)."""
     limits = limits or Limits()
     jobs = Jobs(limits)
     app = FastAPI(title="Exypno", version=__version__,
@@ -75,7 +76,7 @@ def create_app(limits: Limits | None = None, token: str | None = None) -> FastAP
         def work(workdir):
             paths = _put(workdir, limits, uploads)
             out = workdir.out("stego" + MEDIA[what][0])
-            api.hide(paths["cover"], paths["secret"], output=out, model=_model(model))
+            api.hide(paths["cover"], paths["secret"], output=out, model=_model(model), device=device)
             return out.read_bytes()
 
         return _file(await jobs.run(work), f"{_stem(cover.filename, 'cover')}-stego", what)
@@ -92,7 +93,7 @@ def create_app(limits: Limits | None = None, token: str | None = None) -> FastAP
         def work(workdir):
             paths = _put(workdir, limits, uploads)
             out = workdir.out("revealed" + MEDIA[what][0])
-            api.reveal(paths["stego"], output=out, model=_model(model))
+            api.reveal(paths["stego"], output=out, model=_model(model), device=device)
             return out.read_bytes()
 
         return _file(await jobs.run(work), f"{_stem(stego.filename, 'stego')}-revealed", what)
@@ -111,7 +112,7 @@ def create_app(limits: Limits | None = None, token: str | None = None) -> FastAP
             paths = _put(workdir, limits, uploads)
             out = workdir.out("stego.png")
             api.seal(paths["cover"], data, passphrase, output=out, name=name, robust=mode == "robust",
-                     fit=mode == "fit")
+                     fit=mode == "fit", device=device)
             return out.read_bytes()
 
         return _file(await jobs.run(work), f"{_stem(cover.filename, 'cover')}-sealed", "image")
@@ -123,7 +124,7 @@ def create_app(limits: Limits | None = None, token: str | None = None) -> FastAP
         uploads = {"stego": await _read(stego)}
 
         def work(workdir):
-            return api.unseal(_put(workdir, limits, uploads)["stego"], passphrase)
+            return api.unseal(_put(workdir, limits, uploads)["stego"], passphrase, device=device)
 
         name, data = await jobs.run(work)
         return Response(data, media_type="application/octet-stream",
@@ -275,7 +276,7 @@ def app_from_env() -> FastAPI:
         import torch
 
         torch.set_num_threads(threads)
-    return create_app(limits, token=os.environ.get(TOKEN_ENV) or None)
+    return create_app(limits, token=os.environ.get(TOKEN_ENV) or None, device=config.get("device", "auto"))
 
 
 TOKEN_ENV = "EXYPNO_SERVE_TOKEN"
