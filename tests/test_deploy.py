@@ -81,6 +81,16 @@ def test_int8_file_loads_and_reveals(onnx_full, tmp_path):
     assert psnr_8bit(secret, nets.reveal(stego)) > 20
 
 
+def test_int8_without_training_photos_says_where_to_get_them(tmp_path, capsys):
+    """A fresh clone has no data/photos: one line naming --calibrate DIR and scripts/install-media, no file."""
+    out = tmp_path / "r8.onnx"
+    assert main(["export", "--part", "receiver", "--quantize", "int8", "--calibrate", str(tmp_path / "none"),
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--calibrate DIR" in err and "scripts/install-media" in err
+    assert not out.exists()
+
+
 def test_sender_onnx_cannot_reveal(tmp_path, capsys):
     out = tmp_path / "sender.onnx"
     assert main(["export", "--part", "sender", "-o", str(out)]) == 0
