@@ -5,8 +5,8 @@ from PIL import Image
 
 from exypno.baselines import lsb_hide
 from exypno.cli import main
-from exypno.steganalysis.learned import DetectorConfig, build, load_detector
-
+from exypno.errors import ExypnoError
+from exypno.steganalysis.learned import DetectorConfig, build, load_detector, save_detector
 
 
 @pytest.mark.parametrize("arch", ["xunet", "yenet", "srnet"])
@@ -53,3 +53,31 @@ def test_detector_file_that_is_not_ours(tmp_path, capsys):
     bad.write_bytes(b"nope")
     assert main(["detector", "score", str(bad), str(bad)]) == 2
     assert "not an Exypno detector" in capsys.readouterr().err
+
+
+def test_a_detector_is_a_model_file_of_its_own_kind(tmp_path):
+    """Detectors are written and read by ``nets.files``: the card rebuilds the network, the tensors are checked,
+    and a hiding model's file is not taken for a detector, nor a detector's for a hiding model."""
+    import json
+
+    from exypno.nets.files import FORMAT, load_model
+    from exypno.registry import model_path
+
+    torch.manual_seed(0)
+    net = build(DetectorConfig(arch="srnet")).eval()
+    path = tmp_path / "det.safetensors"
+    save_detector(net, DetectorConfig(arch="srnet"), path, {"steps": 3})
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert (card["format"], card["kind"], card["config"], card["steps"]) == (FORMAT, "detector",
+                                                                           {"arch": "srnet", "channels": 3}, 3)
+    loaded, _ = load_detector(path)
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), net(x))
+    with pytest.raises(ExypnoError, match="not an Exypno model"):
+        load_model(path)
+    with pytest.raises(ExypnoError, match="not an Exypno detector"):
+        load_detector(model_path("default"))
+    path.with_suffix(".json").write_text(json.dumps({**card, "config": {"arch": "xunet", "channels": 3}}))
+    with pytest.raises(ExypnoError, match="tensors do not match"):
+        load_detector(path)

@@ -1,21 +1,27 @@
 """Models as files you can trust: ``NAME.safetensors`` (tensors only) + ``NAME.json`` (config and card).
 
-Loading never executes code from the file. A model may hold all three sub-networks or only the sender's
-(CN + EN) or the receiver's (DN) part; ``part`` in the card says which.
+Loading never executes code from the file: the card's ``config`` rebuilds the network, and the tensors must be
+exactly the ones that network (or the card's ``part`` of it) holds, in its shapes. Every network we write is
+such a file: a hiding model, which may hold all three sub-networks or only the sender's (CN + EN) or the
+receiver's (DN) part (``part`` in the card), and a learned detector (``"kind": "detector"`` in the card; a
+card without a kind is a hiding model's).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from ..errors import ExypnoError
 from .models import NetConfig, StegoModel
 
 FORMAT = "exypno-model/1"
+HIDER = "model"  # the kind of a card without one
 PART_PREFIXES = {
     "full": ("compressor.", "encoder.", "decoder.", "border_decoder.", "locator."),
     "sender": ("compressor.", "encoder."),
@@ -38,58 +44,78 @@ def torch_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def save_model(model: StegoModel, weights: Path, card: dict | None = None, part: str = "full") -> None:
+def save_network(net: nn.Module, weights: Path, config: dict, card: dict | None = None, part: str = "full",
+                 prefixes: tuple[str, ...] = ("",), kind: str = HIDER) -> None:
+    """Write the tensors of ``net`` whose names start with one of ``prefixes`` as ``weights`` and the card
+    (``card`` with the format, the part, the kind and ``config``, every argument that rebuilds ``net``) beside."""
     weights = Path(weights)
     if weights.suffix != ".safetensors":
-        raise ExypnoError(f"{weights}: a model file must end in .safetensors")
-    prefixes = PART_PREFIXES[part]
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k.startswith(prefixes)}
+        raise ExypnoError(f"{weights}: a {kind} file must end in .safetensors")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items() if k.startswith(prefixes)}
     doc = dict(card or {})
-    doc.update(format=FORMAT, part=part, config=model.config.to_dict())
+    doc.update(format=FORMAT, part=part, config=config)
+    if kind != HIDER:
+        doc["kind"] = kind
     save_file(tensors, str(weights), metadata={"format": FORMAT, "part": part})
     card_path(weights).write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def read_card(weights: Path) -> dict:
+def read_card(weights: Path, kind: str = HIDER) -> dict:
+    """The card beside ``weights``, checked to be ours and of ``kind``."""
     path = card_path(weights)
     try:
         card = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ExypnoError(f"{path}: model card missing (a model is NAME.safetensors + NAME.json)") from None
+        raise ExypnoError(f"{path}: not an Exypno {kind}: its card is missing (a {kind} is NAME.safetensors + "
+                          "NAME.json)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ExypnoError(f"{path}: not an Exypno model card ({e.__class__.__name__})") from None
-    if not isinstance(card, dict) or card.get("format") != FORMAT or "config" not in card:
-        raise ExypnoError(f"{path}: not an Exypno model card")
+        raise ExypnoError(f"{path}: not an Exypno {kind} card ({e.__class__.__name__})") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT or not isinstance(card.get("config"), dict):
+        raise ExypnoError(f"{path}: not an Exypno {kind} card")
+    if card.get("kind", HIDER) != kind:
+        raise ExypnoError(f"{path}: not an Exypno {kind} (its card says {card.get('kind', HIDER)})")
     return card
 
 
-def load_model(weights: Path) -> tuple[StegoModel, dict]:
-    """Rebuild the model from its card and load its tensors; eval mode, CPU."""
+def load_network(weights: Path, build: Callable[[dict], nn.Module], kind: str = HIDER,
+                 part_prefixes: dict[str, tuple[str, ...]] | None = None) -> tuple[nn.Module, dict]:
+    """Rebuild a network from its card by ``build(config)`` and load its tensors, which must be exactly those of
+    the card's part (``part_prefixes``: part -> tensor name prefixes; without it, the whole network); eval mode,
+    CPU."""
     weights = Path(weights)
     if not weights.is_file():
-        raise ExypnoError(f"{weights}: model file not found")
-    card = read_card(weights)
+        raise ExypnoError(f"{weights}: {kind} file not found")
+    card = read_card(weights, kind)
     try:
-        config = NetConfig.from_dict(card["config"])
-        model = StegoModel(config)
-    except (TypeError, ValueError) as e:
-        raise ExypnoError(f"{weights}: bad model config ({e})") from None
+        net = build(card["config"])
+    except (TypeError, ValueError, KeyError) as e:
+        raise ExypnoError(f"{weights}: bad {kind} config ({e})") from None
     try:
         tensors = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise ExypnoError(f"{weights}: not a safetensors file ({str(e).splitlines()[0][:80]})") from None
     part = card.get("part", "full")
-    if part not in PART_PREFIXES:
-        raise ExypnoError(f"{weights}: unknown model part {part!r}")
-    expected = {k for k in model.state_dict() if k.startswith(PART_PREFIXES[part])}
+    prefixes = (part_prefixes or {"full": ("",)}).get(part)
+    if prefixes is None:
+        raise ExypnoError(f"{weights}: unknown {kind} part {part!r}")
+    expected = {k for k in net.state_dict() if k.startswith(prefixes)}
     if set(tensors) != expected:
-        raise ExypnoError(f"{weights}: tensors do not match the card's model (not an Exypno {part} model?)")
+        raise ExypnoError(f"{weights}: tensors do not match the card's {kind} (not an Exypno {kind}?)")
     try:
-        model.load_state_dict(tensors, strict=False)
+        net.load_state_dict(tensors, strict=False)
     except RuntimeError:
-        raise ExypnoError(f"{weights}: tensor shapes do not match the card's model") from None
-    model.eval()
-    return model, card
+        raise ExypnoError(f"{weights}: tensor shapes do not match the card's {kind}") from None
+    net.eval()
+    return net, card
+
+
+def save_model(model: StegoModel, weights: Path, card: dict | None = None, part: str = "full") -> None:
+    save_network(model, weights, model.config.to_dict(), card, part, PART_PREFIXES[part])
+
+
+def load_model(weights: Path) -> tuple[StegoModel, dict]:
+    """Rebuild the hiding model from its card and load its tensors; eval mode, CPU."""
+    return load_network(weights, lambda config: StegoModel(NetConfig.from_dict(config)), HIDER, PART_PREFIXES)
 
 
 def exported(weights: Path, part: str) -> tuple[StegoModel, dict]:

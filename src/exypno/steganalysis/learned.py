@@ -9,24 +9,23 @@
 
 The fixed filters work on all three colour channels (applied per channel, stacked). Every detector ends in
 one logit: P(stego) = sigmoid(logit). Networks are small enough to train on a CPU on 128x128 crops.
-A detector is a file like a hiding model: ``NAME.safetensors`` + ``NAME.json``.
+A detector is a model file like a hiding model (``nets.files``): ``NAME.safetensors`` + ``NAME.json``, whose
+card says ``"kind": "detector"`` and holds the ``DetectorConfig``.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import ExypnoError
+from ..nets.files import load_network, save_network
 
-FORMAT = "exypno-detector/1"
+KIND = "detector"  # the kind in a detector's card
 ARCHS = ("xunet", "yenet", "srnet")
 
 # Fixed high-pass filters (in 8-bit levels). KV is the "KB"/"KV" 5x5 filter of the spatial rich model.
@@ -166,30 +165,13 @@ def build(config: DetectorConfig) -> nn.Module:
 
 
 def save_detector(net: nn.Module, config: DetectorConfig, path: Path, card: dict) -> None:
-    path = Path(path)
-    if path.suffix != ".safetensors":
-        raise ExypnoError(f"{path}: a detector file must end in .safetensors")
-    save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(path),
-              metadata={"format": FORMAT})
-    path.with_suffix(".json").write_text(json.dumps({**card, "format": FORMAT, "config": asdict(config)},
-                                                    indent=2) + "\n")
+    """``NAME.safetensors`` + ``NAME.json``, the format of every model file (``nets.files``)."""
+    save_network(net, path, asdict(config), card, kind=KIND)
 
 
 def load_detector(path: Path) -> tuple[nn.Module, dict]:
-    path = Path(path)
-    try:
-        card = json.loads(path.with_suffix(".json").read_text())
-        assert card.get("format") == FORMAT
-        config = DetectorConfig(**card["config"])
-    except (OSError, ValueError, AssertionError, KeyError, TypeError):
-        raise ExypnoError(f"{path}: not an Exypno detector (NAME.safetensors + NAME.json)") from None
-    net = build(config)
-    try:
-        net.load_state_dict(load_file(str(path)))
-    except (SafetensorError, OSError, RuntimeError):
-        raise ExypnoError(f"{path}: tensors do not match the detector's card") from None
-    net.eval()
-    return net, card
+    """The detector in ``path``, rebuilt from its card (no code runs from the file), its tensors checked."""
+    return load_network(path, lambda config: build(DetectorConfig(**config)), KIND)
 
 
 def to_batch(images: list[np.ndarray]) -> torch.Tensor:
