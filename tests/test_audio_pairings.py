@@ -81,6 +81,18 @@ def test_pairing_follows_the_file_types():
         pairing_of("c.png", "s.mkv")
 
 
+@pytest.mark.parametrize("cover, secret, pairing", [(3, 3, "image-in-image"), (2, 2, "audio-in-audio"),
+                                                    (2, 3, "image-in-audio"), (3, 2, "audio-in-image"),
+                                                    (3, 8, "bits")])
+def test_a_card_without_a_pairing_is_read_by_its_channels(cover, secret, pairing):
+    from types import SimpleNamespace
+
+    from exypno.pairings.kinds import trained_pairing
+
+    config = SimpleNamespace(cover_channels=cover, secret_channels=secret)
+    assert trained_pairing(SimpleNamespace(card={}, model=SimpleNamespace(config=config))) == pairing
+
+
 def test_capacity_rules():
     assert image_frames(512, 256) == 512 and image_frames(256, 512) == 128
     assert image_seconds(256, 256) == pytest.approx(255 * 128 / SAMPLE_RATE)

@@ -26,6 +26,7 @@ PAIRING_MODELS = {  # pairing that a model is trained for -> the shipped model t
     "image-in-audio": "image-in-audio",
     "audio-in-image": "audio-in-image",
 }
+CHANNELS = {"image": 3, "audio": 2}  # the planes a network sees of a kind: RGB, and an STFT's real and imaginary
 
 
 def shipped() -> list[Path]:

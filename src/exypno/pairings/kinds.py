@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import ExypnoError, ModelError
 from ..media.audio import AUDIO_SUFFIXES
 from ..media.video import VIDEO_SUFFIXES
-from ..registry import PAIRINGS, image_pairing, shipped_model
+from ..registry import CHANNELS, PAIRING_MODELS, PAIRINGS, image_pairing, shipped_model
 
 
 def kind(path) -> str:
@@ -45,8 +45,9 @@ def reveal_pairing(stego, output) -> str:
     return _checked(f"{kind(output)}-in-{kind(stego)}")
 
 
-CHANNEL_PAIRINGS = {(3, 3): "image-in-image", (2, 2): "audio-in-audio", (2, 3): "image-in-audio",
-                    (3, 2): "audio-in-image"}  # (cover, secret) channels -> pairing, for cards that do not say
+# (cover, secret) channels -> the pairing a model is trained for, for cards that do not say
+CHANNEL_PAIRINGS = {(CHANNELS[cover], CHANNELS[secret]): pairing
+                    for pairing in PAIRING_MODELS for secret, cover in [pairing.split("-in-")]}
 
 
 def trained_pairing(stego_model) -> str:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..media.audio import SPECTROGRAMS, Spectrogram, Waveform, quantize_pcm16, secret_grid
 from ..nets.layers import quantize_8bit
-from ..registry import PAIRING_MODELS
+from ..registry import CHANNELS, PAIRING_MODELS
 
 SPECTROGRAM = Spectrogram()  # the grid geometry (bins, hop) every audio model uses
 EPS = 1e-10
@@ -31,7 +31,7 @@ def loss_db(loss: float) -> float:
 
 class ImageDomain:
     kind = "image"
-    channels = 3
+    channels = CHANNELS[kind]
 
     def to_net(self, x: torch.Tensor) -> torch.Tensor:
         return x
@@ -63,7 +63,7 @@ class AudioDomain:
     """Waveforms (B, N) <-> compressed STFT grids (B, 2, 256, N // hop + 1); the file is 16-bit PCM."""
 
     kind = "audio"
-    channels = 2
+    channels = CHANNELS[kind]
 
     def __init__(self, spectrogram: Spectrogram):
         self.spec = spectrogram
