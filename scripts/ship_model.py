@@ -12,12 +12,15 @@ import argparse
 import hashlib
 import json
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from exypno.cli import subcommand  # noqa: E402
 from exypno.nets.files import load_model, save_model  # noqa: E402
 from exypno.train.checkpoint import read_meta  # noqa: E402
+from exypno.train.loop import TrainConfig  # noqa: E402
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "exypno" / "weights"
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +40,16 @@ PURPOSES = {
     "audio-in-image": "Hide a sound in an RGB image (each band of 256 rows carries one frame per column); the "
                       "stego is an 8-bit PNG.",
 }
-FLAGS = [("pairing", "--pairing"), ("audio", "--audio"), ("spectrogram", "--spectrogram"), ("init", "--init"), ("preset", "--preset"), ("width", "--width"), ("levels", "--levels"), ("lattice", "--lattice"), ("qim", "--qim"),
-         ("crop", "--crop"), ("min_scale", "--min-scale"),
-         ("batch", "--batch"), ("lr", "--lr"), ("lr_warmup", "--lr-warmup"), ("workers", "--workers"), ("alpha", "--alpha"), ("beta", "--beta"), ("seed", "--seed"),
-         ("val_every", "--val-every"), ("val_crop", "--val-crop"), ("bits", "--bits"), ("bit_block", "--bit-block"),
-         ("val_jpeg", "--val-jpeg"), ("val_cropgrid", "--val-cropgrid"), ("cover_target", "--cover-target"),
-         ("alpha_rate", "--alpha-rate"), ("cover_warmup", "--cover-warmup"), ("warmup_db", "--warmup-db"),
-         ("secret_level", "--secret-level")]
-DEFAULTS = {"pairing": "image-in-image", "lr_warmup": 0, "workers": 0, "cover_warmup": 0, "bits": 0, "bit_block": 1, "val_jpeg": None}  # flags left out at these values
+RUNNING = ("threads", "device", "max_minutes")  # how and where a run ran, not what it trains: left out
+
+
+def _omitted(key: str, cfg: dict) -> bool:
+    """Flags of no effect on this run: the sound grid of an image pairing, the warmup's depth without a warmup,
+    the level of sound secrets where the secret is no sound."""
+    pairing = cfg.get("pairing") or "image-in-image"
+    return ((key == "spectrogram" and pairing == "image-in-image")
+            or (key == "warmup_db" and not cfg.get("cover_warmup"))
+            or (key == "secret_level" and not pairing.startswith("audio-")))
 
 
 def _flag_value(value) -> str:
@@ -52,22 +57,24 @@ def _flag_value(value) -> str:
 
 
 def command_of(cfg: dict) -> str:
-    parts = ["exypno train", *([f"--data {cfg['data']}"] if cfg.get("data") else []), f"--out {cfg['out']}"]
-    for key, flag in FLAGS:
-        if cfg.get(key) is not None and cfg[key] != DEFAULTS.get(key, object()):
-            if key == "spectrogram" and cfg.get("pairing", "image-in-image") == "image-in-image":
-                continue
-            if key == "warmup_db" and not cfg.get("cover_warmup"):
-                continue
-            if key == "secret_level" and not cfg.get("pairing", "").startswith("audio-"):
-                continue
-            parts.append(f"{flag} {_flag_value(cfg[key])}")
-    if cfg.get("decoder_only"):
-        parts.append("--decoder-only")
-    if cfg.get("blocks"):
-        parts.append("--blocks " + " ".join(str(b) for b in cfg["blocks"]))
-    parts.append(f"--noise '{cfg['attacks']}'" if cfg.get("attacks") else f"--noise {round(cfg['noise'] * 255, 4)}")
-    parts.append(f"--steps {cfg['steps']}")
+    """The ``exypno train`` command of a run's config (a TrainConfig as a dict): a flag for each field the train
+    command sets (``exypno.cli.train_config``), in the command's order; a field at its default is left out."""
+    defaults = {f.name: f.default_factory() if f.default_factory is not MISSING else f.default
+                for f in fields(TrainConfig)}
+    parts = ["exypno train"]
+    for action in subcommand("train")._actions:
+        key, flag = action.dest, action.option_strings[-1] if action.option_strings else None
+        if flag is None or key not in defaults or key in RUNNING or _omitted(key, cfg):
+            continue
+        if key == "noise":  # one flag for two fields: noise layers, or the Gaussian layer in 8-bit levels
+            value = cfg.get("attacks") or cfg.get("noise")
+            if value is not None:
+                parts.append(f"--noise '{value}'" if cfg.get("attacks") else f"--noise {round(value * 255, 4)}")
+            continue
+        value = cfg.get(key, defaults[key])
+        if value is None or (tuple(value) if isinstance(value, list) else value) == defaults[key]:
+            continue
+        parts.append(flag if value is True else f"{flag} {_flag_value(value)}")
     return " ".join(parts)
 
 

@@ -166,17 +166,24 @@ def _noise_arg(text: str | None) -> tuple[float | None, str]:
         return 0.0, text
 
 
-def cmd_train(args) -> int:
+def train_config(args):
+    """The TrainConfig of the train command's flags: every flag is the field of its name (--noise gives
+    ``noise`` or ``attacks``); flags not given keep the field's default."""
     from dataclasses import fields
 
-    from .train.domains import PAIRINGS
-    from .train.loop import TrainConfig, train
+    from .train.loop import TrainConfig
 
-    # every flag of the train command is the TrainConfig field of its name; flags not given keep its defaults
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()}
     noise, given["attacks"] = _noise_arg(given.pop("noise", None))
-    cfg = TrainConfig(**given, **({"noise": noise} if noise is not None else {}))
+    return TrainConfig(**given, **({"noise": noise} if noise is not None else {}))
+
+
+def cmd_train(args) -> int:
+    from .train.domains import PAIRINGS
+    from .train.loop import train
+
+    cfg = train_config(args)
     if not cfg.data and "image" in PAIRINGS[cfg.pairing]:
         raise ExypnoError(f"--pairing {cfg.pairing} needs --data (a folder of photos, see scripts/install-media)")
     result = train(cfg, resume=args.resume, progress=not args.quiet)
@@ -332,6 +339,12 @@ def cmd_serve(args) -> int:
         pixels=args.max_pixels, audio_seconds=args.max_audio_seconds, video_frames=args.max_video_frames,
         timeout=args.timeout, jobs=args.jobs)
     return 0
+
+
+def subcommand(name: str) -> argparse.ArgumentParser:
+    """The parser of one command, such as ``train``: its flags, for a script that writes a command line."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
 
 
 def build_parser() -> argparse.ArgumentParser:
