@@ -7,7 +7,6 @@ folders are the same, the i-th photo hides the (i+1)-th.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -62,62 +61,46 @@ def format_table(summary: dict, name: str) -> str:
 SEALED_PASSPHRASE = "exypno evaluate"  # sealed evaluation: the key is not what is measured
 
 
-def _sealed_hide(cover: np.ndarray, secret: np.ndarray, stego_file: Path, force: bool, device: str = "auto") -> dict:
-    """What ``exypno seal --fit`` does with a secret picture too large for the cover (as every secret as large
-    as its cover is): re-encoded as AVIF to fit (payload/picture.py), sealed. Returns what the pair's
-    record gains: seconds, rooms tried, the AVIF file's size and quality."""
-    from ..payload.seal import seal_picture
+def method(model="default", lsb: int | None = None, sealed: bool = False, device: str = "auto"):
+    """(the hider, its name in the report): ``model`` (a network or a code), or ``lsb`` (k-bit LSB), or
+    ``sealed``: the secret sealed as a picture re-encoded to fit (``exypno seal --fit``), revealed by unseal.
+    ``device``: where the networks run (auto, cpu, cuda)."""
+    from ..api import load
+    from ..baselines import LSB
+    from ..payload.sealed_picture import SealedPicture
 
-    t0 = time.perf_counter()
-    _, info = seal_picture(cover, secret, "secret.png", SEALED_PASSPHRASE, output=stego_file, force=force,
-                           device=device)
-    pic = info["picture"]
-    return {"seal_seconds": round(time.perf_counter() - t0, 2), "fit_attempts": info["attempts"],
-            "avif_bytes": len(pic.data), "avif_quality": pic.quality}
-
-
-def _sealed_reveal(stego_file: Path, revealed_file: Path, shape: tuple[int, ...], force: bool, device: str = "auto"):
-    from ..payload.seal import unseal
-
-    _, data = unseal(stego_file, SEALED_PASSPHRASE, device=device)
-    picture = read_image(data)
-    if picture.shape != shape:  # fitted at a smaller size: compared at the secret's
-        picture = resize(picture, *shape[:2])
-    write_png(revealed_file, picture, force)
+    if lsb:
+        return LSB(lsb), f"lsb-{lsb}"
+    if sealed:
+        return SealedPicture(SEALED_PASSPHRASE, device=device), "sealed-avif"
+    return load(model, device), str(model)
 
 
 def evaluate_pairs(pairs, out: Path, model="default", size: int | None = None, lsb: int | None = None,
                    force: bool = False, figure_rows: int = 4, quiet: bool = False, sealed: bool = False,
                    device: str = "auto") -> dict:
-    """Run every pair through PNG files in ``out``; write results.json and figure.png; return the summary.
+    """Run every pair through PNG files in ``out`` with the hider ``method`` gives; write results.json and
+    figure.png; return the summary.
 
-    The method is ``model``, or ``lsb`` (k-bit LSB), or ``sealed``: the secret sealed as a picture re-encoded
-    to fit (``exypno seal --fit``), revealed by ``unseal``. ``device``: where the networks run (auto, cpu, cuda)."""
-    from ..api import load
-    from ..baselines import lsb_hide, lsb_reveal
-
+    A hider that reveals a smaller picture than the secret (the sealed one, fitted at a smaller size) is
+    measured at the secret's size; one that measures more of its own (``figures``) adds it to each pair's
+    record, and its ``summarize`` to the summary."""
+    hider, name = method(model, lsb, sealed, device)
     out.mkdir(parents=True, exist_ok=True)
-    stego_model = None if lsb or sealed else load(model, device)
-    name = f"lsb-{lsb}" if lsb else "sealed-avif" if sealed else str(model)
     per_pair, rows = [], []
     for i, (cover_path, secret_path) in enumerate(pairs):
-        extra = {}
         cover, secret = read_image(cover_path), read_image(secret_path)
         if size:
             cover, secret = square(cover, size), square(secret, size)
         stem = f"{i:03d}_{Path(cover_path).stem}__{Path(secret_path).stem}"
         stego_file, revealed_file = out / f"{stem}.stego.png", out / f"{stem}.revealed.png"
         secret = resize(secret, *cover.shape[:2])  # what is really hidden
-        if lsb:
-            write_png(stego_file, lsb_hide(cover, secret, lsb), force)
-            write_png(revealed_file, lsb_reveal(read_image(stego_file), lsb), force)
-        elif sealed:
-            extra = _sealed_hide(cover, secret, stego_file, force, device)
-            _sealed_reveal(stego_file, revealed_file, secret.shape, force, device)
-        else:
-            stego_model.hide(cover, secret, output=stego_file, force=force)
-            stego_model.reveal(stego_file, output=revealed_file, force=force)
+        hider.hide(cover, secret, output=stego_file, force=force)
+        extra = dict(getattr(hider, "figures", {}))
+        hider.reveal(stego_file, output=revealed_file, force=force)
         stego, revealed = read_image(stego_file), read_image(revealed_file)
+        if revealed.shape != secret.shape:
+            revealed = resize(revealed, *secret.shape[:2])
         record = {
             "cover": str(cover_path), "secret": str(secret_path),
             "cover_mse": float(mse_8bit(cover, stego)), "secret_mse": float(mse_8bit(secret, revealed)),
@@ -131,9 +114,8 @@ def evaluate_pairs(pairs, out: Path, model="default", size: int | None = None, l
             rows.append(dict(cover=cover, stego=stego, secret=secret, revealed=revealed,
                              label=f"{record['cover_psnr']:.1f} / {record['secret_psnr']:.1f} dB"))
     summary = summarize(per_pair)
-    if sealed:
-        summary["seal_seconds_median"] = float(np.median([r["seal_seconds"] for r in per_pair]))
-        summary["fit_retries"] = sum(r["fit_attempts"] > 1 for r in per_pair)  # the largest file did not go
+    if hasattr(hider, "summarize"):
+        summary.update(hider.summarize(per_pair))
     summary["model"] = name
     summary["size"] = size
     (out / "results.json").write_text(json.dumps({"summary": summary, "pairs": per_pair}, indent=2) + "\n")
