@@ -1,8 +1,15 @@
+import os
+
 import numpy as np
 import pytest
 import torch
 
+from exypno.payload.container import TEST_ONLY_CHEAP_KDF
+
 torch.set_num_threads(2)
+# Every seal and unseal in the tests derives its keys with scrypt N = 2^10, not the real 2^17 (0.8 s a call);
+# test_kdf_costs_a_full_scrypt_per_guess keeps the real cost.
+os.environ[TEST_ONLY_CHEAP_KDF] = "1"
 
 
 def smooth_photo(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -46,21 +53,21 @@ def photo_dir(tmp_path, rng):
 
 @pytest.fixture(scope="session")
 def sealed(tmp_path_factory):
-    """A 96x96 photo-like cover with a small file sealed in it by the shipped "png" model (passphrase "pw")."""
+    """A 96x96 photo-like cover with a small file sealed in it by the shipped "png" model (passphrase "password")."""
     from exypno.payload.seal import seal
 
     cover = smooth_photo(np.random.default_rng(3), 96, 96)
     data = b"hello, sealed world\n" * 20
-    stego, info = seal(cover, data, "x.bin", "pw", mode="png")
+    stego, info = seal(cover, data, "x.bin", "password", mode="png")
     return {"mode": "png", "cover": cover, "stego": stego, "data": data, "info": info}
 
 
 @pytest.fixture(scope="session")
 def sealed_robust():
-    """A 256x256 photo-like cover (the smallest robust mode fills) with a file sealed in robust mode ("pw")."""
+    """A 256x256 photo-like cover (the smallest robust mode fills) with a file sealed in robust mode ("password")."""
     from exypno.payload.seal import seal
 
     cover = smooth_photo(np.random.default_rng(7), 256, 256)
     data = b"robust hello " * 8
-    stego, info = seal(cover, data, "r.txt", "pw", mode="robust")
+    stego, info = seal(cover, data, "r.txt", "password", mode="robust")
     return {"mode": "robust", "cover": cover, "stego": stego, "data": data, "info": info}

@@ -53,7 +53,7 @@ def test_seal_fit_reencodes_a_photo_too_large_and_unseal_gives_the_avif(capsys, 
     cover, secret, pw = tmp_path / "cover.png", tmp_path / "holiday.png", tmp_path / "pw"
     Image.fromarray(smooth_photo(np.random.default_rng(5), 128, 128)).save(cover)
     Image.fromarray(photo).save(secret)
-    pw.write_text("pw\n")
+    pw.write_text("password\n")
     stego = tmp_path / "stego.png"
     code, _, err = run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego, "--passphrase-file", pw)
     assert code == 2 and "needs more room" in err and not stego.exists()  # without --fit: refused
@@ -76,7 +76,7 @@ def test_seal_fit_reencodes_a_photo_too_large_and_unseal_gives_the_avif(capsys, 
 def test_seal_fit_keeps_what_fits_and_refuses_what_is_no_picture(capsys, tmp_path):
     cover, pw = tmp_path / "cover.png", tmp_path / "pw"
     Image.fromarray(smooth_photo(np.random.default_rng(5), 128, 128)).save(cover)
-    pw.write_text("pw\n")
+    pw.write_text("password\n")
     small = tmp_path / "icon.png"
     Image.fromarray(smooth_photo(np.random.default_rng(1), 8, 8)).save(small)
     stego = tmp_path / "a.png"

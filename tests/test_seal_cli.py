@@ -97,9 +97,9 @@ def test_capacity_says_what_a_cover_carries(capsys, files):
 
 def test_api_seal_bytes_and_unseal(tmp_path, files):
     cover, _, _ = files
-    stego = exypno.seal(cover, b"\x00\x01 binary \xff", "pw", name="blob.bin", output=tmp_path / "s.png")
+    stego = exypno.seal(cover, b"\x00\x01 binary \xff", "password", name="blob.bin", output=tmp_path / "s.png")
     assert stego.shape == (96, 128, 3)
-    assert exypno.unseal(tmp_path / "s.png", "pw") == ("blob.bin", b"\x00\x01 binary \xff")
+    assert exypno.unseal(tmp_path / "s.png", "password") == ("blob.bin", b"\x00\x01 binary \xff")
     assert exypno.capacity(cover)["png"]["bytes"] > 0
 
 
@@ -109,12 +109,12 @@ def test_a_jpeg_resave_is_reported_never_misread(tmp_path, files):
 
     from exypno.errors import ExypnoError
 
-    stego = exypno.seal(files[0], b"short note", "pw", name="n.txt")
+    stego = exypno.seal(files[0], b"short note", "password", name="n.txt")
     buf = io.BytesIO()
     Image.fromarray(stego).save(buf, format="JPEG", quality=95)
     resaved = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
     with pytest.raises(ExypnoError):
-        exypno.unseal(resaved, "pw")
+        exypno.unseal(resaved, "password")
 
 
 def test_robust_seal_then_a_jpeg_file_unseals(capsys, tmp_path, files):

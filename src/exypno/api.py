@@ -68,9 +68,11 @@ def reveal(stego, output=None, model: str | Path | None = None, force: bool = Fa
 
 
 def seal(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
-         force: bool = False, robust: bool = False, fit: bool = False, device: str = "auto") -> np.ndarray:
+         force: bool = False, robust: bool = False, fit: bool = False, weak_passphrase: bool = False,
+         device: str = "auto") -> np.ndarray:
     """Seal ``file`` (a path, or bytes with ``name``) in ``cover``: compressed, encrypted, error-corrected.
 
+    A passphrase under 8 characters is refused unless ``weak_passphrase``; each guess at one costs a slow KDF.
     ``robust``: a mode that carries far less but survives a re-save as JPEG at quality 90 (``capacity``).
     ``fit``: a picture larger than the cover carries is re-encoded as AVIF, as good as fits (``unseal`` then
     gives NAME.avif); see ``payload/picture.py``. ``device``: where the bit-hiding model runs (auto, cpu, cuda).
@@ -79,12 +81,12 @@ def seal(cover, file, passphrase: str, output: str | Path | None = None, name: s
     ``PayloadError``) when the file does not fit or would not decode back.
     """
     return seal_file(cover, file, passphrase, output=output, name=name, force=force, robust=robust, fit=fit,
-                     device=device)[0]
+                     weak_passphrase=weak_passphrase, device=device)[0]
 
 
 def seal_file(cover, file, passphrase: str, output: str | Path | None = None, name: str | None = None,
-              force: bool = False, robust: bool = False, fit: bool = False, device: str = "auto"
-              ) -> tuple[np.ndarray, dict]:
+              force: bool = False, robust: bool = False, fit: bool = False,
+              weak_passphrase: bool = False, device: str = "auto") -> tuple[np.ndarray, dict]:
     """``seal``, and what was done: (stego, info), info with the mode, the file's stored name, the cover's
     PSNR, the LDPC rate and Reed-Solomon parity, the JPEG quality checked, and the re-encoded picture if any.
     ``passphrase`` may be a function that asks for it: it is called once the output and the file are checked."""
@@ -103,7 +105,8 @@ def seal_file(cover, file, passphrase: str, output: str | Path | None = None, na
         name = name or path.name
     passphrase = passphrase() if callable(passphrase) else passphrase
     stego, info = _seal.seal_file(cover, data, name, passphrase, output=output, force=force,
-                                  mode="robust" if robust else "png", fit=fit, device=device)
+                                  mode="robust" if robust else "png", fit=fit, weak_passphrase=weak_passphrase,
+                                  device=device)
     return stego, {**info, "bytes": len(data)}
 
 

@@ -282,7 +282,7 @@ def cmd_seal(args) -> int:
                                    force=args.force, robust=args.robust, fit=args.fit, progress=True, device=device))
     path = Path(args.file)
     _, info = api.seal_file(args.cover, path, lambda: _passphrase(args, confirm=True), output=args.output,
-                            force=args.force, robust=args.robust, fit=args.fit, device=device)
+                            force=args.force, robust=args.robust, fit=args.fit, weak_passphrase=args.weak_passphrase, device=device)
     checked = f"; checked after a JPEG re-save at quality {info['jpeg']}" if info["jpeg"] else ""
     what = f"{info['bytes']:,} bytes"
     if "picture" in info:
@@ -546,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a picture larger than the cover carries is re-encoded as AVIF at the best quality that "
                         "fits (smaller, if it must be); unseal gives NAME.avif")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
+    p.add_argument("--weak-passphrase", action="store_true", help="seal even with a passphrase under 8 characters")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     _device_arg(p)
     p.set_defaults(func=cmd_seal)

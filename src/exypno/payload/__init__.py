@@ -1,4 +1,4 @@
 """Any file -> compressed, encrypted, error-corrected bytes of a carrier's size, and back."""
-from .container import Layout, PayloadError, seal_bytes, unseal_bytes
+from .container import DamagedPayloadError, Keys, Layout, NoPayloadError, PayloadError, seal_bytes, unseal_bytes
 
-__all__ = ["Layout", "PayloadError", "seal_bytes", "unseal_bytes"]
+__all__ = ["DamagedPayloadError", "Keys", "Layout", "NoPayloadError", "PayloadError", "seal_bytes", "unseal_bytes"]

@@ -29,14 +29,23 @@ from ..nets.layers import quantize_8bit
 from ..nets.models import StegoModel
 
 
-def keyed_order(n: int, passphrase: str) -> np.ndarray:
-    """A permutation of ``range(n)`` that only the passphrase's holder can compute.
-
-    scrypt with a fixed salt: the order must be known before anything is read from the image, so it cannot
-    use the payload's random salt. It only decides *where* bits go; secrecy comes from the encryption.
-    """
-    seed = hashlib.scrypt(passphrase.encode(), salt=b"exypno/keyed-order/1", n=2**14, r=8, p=1, dklen=32)
+def keyed_order(n: int, seed: bytes) -> np.ndarray:
+    """A permutation of ``range(n)`` from a 32-byte secret ``seed`` (container.Keys.order): only the key's
+    holder can compute it. It decides *where* bits go; secrecy comes from the encryption."""
     return np.random.Generator(np.random.PCG64(np.frombuffer(seed, dtype=np.uint32))).permutation(n)
+
+
+def public_order(n: int) -> np.ndarray:
+    """A fixed permutation of ``range(n)`` that everyone computes: where the salt's slots are (spread over the
+    image, so that local damage costs few of them)."""
+    return keyed_order(n, hashlib.sha256(b"exypno/public-order/2").digest())
+
+
+def legacy_order(n: int, passphrase: str) -> np.ndarray:
+    """The order of exypno 0.1.0 (scrypt N = 2^14 with a fixed salt): only to recognise its stegos and refuse
+    them by name."""
+    seed = hashlib.scrypt(passphrase.encode(), salt=b"exypno/keyed-order/1", n=2**14, r=8, p=1, dklen=32)
+    return keyed_order(n, seed)
 
 
 @dataclass

@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resave, resize, write_png
 from ..media.metrics import psnr_8bit
-from .container import Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
+from .container import Keys, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
 from .jpeg_carrier import JpegCarrier, Plan, jpeg_fit, luma_coefficients
 from .ldpc import Blocks, code
 from .picture import fit, pack, unpack
@@ -43,7 +43,8 @@ from .picture import fit, pack, unpack
 COVER_PSNR = 33.2  # every stego keeps at least this (dB; the aim is 33)
 PLANS = tuple(34.0 + 0.25 * i for i in range(16))  # the plans' aims (Plan.for_cover_psnr), most room first
 SEED = b"exypno/robust-image/1"  # the dither and the slots' order
-PASSPHRASE = "exypno robust image"  # the container's framing and integrity check, not a secret
+KEYS = Keys.public("robust-image")  # the container's framing and integrity check, not a secret
+CONTAINER_MODE = "robust-image"
 NSYM = 16  # Reed-Solomon parity bytes per 255
 RATES = tuple(0.2 + 0.05 * i for i in range(16))  # LDPC rates, both layers
 PAYLOAD = ("base", "full")
@@ -129,7 +130,8 @@ def _decode(rung: LayerRung, llr: np.ndarray) -> bytes:
         raise PayloadError("no robust picture here")
     rest = [rung.blocks.decode_block(llr, i)[0] for i in range(1, rung.blocks.count)]
     bits = np.concatenate([first] + rest)
-    return unpack(unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), PASSPHRASE, rung.layout)[1])
+    return unpack(unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), KEYS, rung.layout,
+                               CONTAINER_MODE)[1])
 
 
 def _bits_per_slot(llr: np.ndarray, bits: np.ndarray) -> float:
@@ -214,7 +216,7 @@ class RobustImage:
             files = self._files(secret, rungs, memo)
             bits = {"header": _header_bits({"plan": plan, **rates}, h, w)}
             for layer, rung in rungs.items():
-                blob = seal_bytes(pack(files[layer].data), NAMES[layer], PASSPHRASE, rung.layout)
+                blob = seal_bytes(pack(files[layer].data), NAMES[layer], KEYS, rung.layout, CONTAINER_MODE)
                 bits[layer] = rung.blocks.encode(np.unpackbits(np.frombuffer(blob, np.uint8)), rng)
             stego = carrier(plan).embed(cover, bits, SEED, rng)
             failed = [layer for layer in PAYLOAD if not self._reads_back(plan, stego, rungs[layer], files[layer].data)]

@@ -21,9 +21,16 @@ serves and how, e.g.
 
 The sender decodes its own 8-bit stego (and, with ``jpeg``, its JPEG re-save) before writing anything: a file
 that would not come back is refused, never written.
+
+Where the bits go: the seal's 16-byte random salt (container.py), each bit ``SALT_COPIES`` times, is the last
+information bits of the last LDPC codeword, and those coded bits sit in public slots (``public_order``), so
+that a receiver reads the salt (the sum of each bit's votes) before it knows anything else. One KDF of the passphrase and the salt gives the keyed order of every other
+coded bit and the AES key. A receiver whose codewords do not decode but satisfy clearly more parity checks
+than chance has the right passphrase and a damaged stego (``DamagedPayloadError``), not a wrong one (``NoPayloadError``).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +41,9 @@ from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resave, write_png
 from ..nets.files import load_model, torch_device
 from ..registry import model_path
-from .carrier import BitCarrier, keyed_order
-from .container import BLOCK, Layout, PayloadError, seal_bytes, stored_name, unseal_bytes
+from .carrier import BitCarrier, keyed_order, legacy_order, public_order
+from .container import (BLOCK, SALT, DamagedPayloadError, Keys, Layout, NoPayloadError, OldFormat, PayloadError,
+                        check_passphrase, seal_bytes, stored_name, unseal_bytes)
 from .ldpc import Blocks, code
 
 MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hiding model
@@ -48,6 +56,13 @@ class Unreliable(PayloadError):
 
 
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
+SALT_BITS = SALT * 8
+# Copies of each salt bit; the receiver sums their votes. A slot here and there that no refinement flips (a
+# saturated pixel) must not cost the salt, which is read before any error correction.
+SALT_COPIES = 3
+# A codeword's parity_excess (ldpc.py) from which a stego that does not decode is reported as damaged rather
+# than as nothing: a wrong passphrase gives 0 +- 0.01 (one codeword has thousands of checks).
+DAMAGED_EXCESS = 0.05
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,13 @@ class Rung:
 
     blocks: Blocks
     layout: Layout
+
+    @property
+    def salt_index(self) -> np.ndarray:
+        """The coded bits that hold the salt (``SALT_COPIES`` of each bit in turn): the last information bits of
+        the last codeword."""
+        code, size = self.blocks.code, SALT_BITS * SALT_COPIES
+        return (self.blocks.count - 1) * code.n + code.k - size + np.arange(size)
 
 
 @dataclass
@@ -111,7 +133,7 @@ class SealMode:
         out = []
         for rate in self.rates:
             blocks = Blocks(code(self.ldpc_n, int(round(rate * self.ldpc_n))), count)
-            raw = blocks.info_bits // 8
+            raw = max(0, blocks.info_bits - SALT_BITS * SALT_COPIES) // 8
             out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym)))
         return out
 
@@ -119,9 +141,32 @@ class SealMode:
         """Largest file (bytes, before compression) that fits, on the weakest rung of the ladder."""
         return self.rungs(h, w)[-1].layout.max_file_bytes
 
-    def order(self, h: int, w: int, passphrase: str) -> np.ndarray:
-        rh, rw = self.region(h, w)
-        return keyed_order(self.carrier.slots(rh, rw), passphrase)
+    def slots(self, h: int, w: int) -> int:
+        return self.carrier.slots(*self.region(h, w))
+
+    def salt_slots(self, h: int, w: int) -> np.ndarray:
+        """The public slots of the salt's bits, ``repeat`` each."""
+        return public_order(self.slots(h, w))[: SALT_BITS * SALT_COPIES * self.carrier.repeat]
+
+    def keyed_slots(self, h: int, w: int, keys: Keys) -> np.ndarray:
+        """Every other slot, in the order only the key gives."""
+        rest = public_order(self.slots(h, w))[SALT_BITS * SALT_COPIES * self.carrier.repeat :]
+        return rest[keyed_order(len(rest), keys.order)]
+
+    def slot_order(self, rung: Rung, salt_slots: np.ndarray, keyed: np.ndarray) -> np.ndarray:
+        """The slots of each coded bit (``repeat`` each, in turn): the salt's in the public slots, the others'
+        in the keyed order."""
+        salt = np.zeros(rung.blocks.coded_bits, bool)
+        salt[rung.salt_index] = True
+        salt = np.repeat(salt, self.carrier.repeat)
+        order = np.empty(len(salt), np.int64)
+        order[salt] = salt_slots
+        order[~salt] = keyed[: len(salt) - len(salt_slots)]
+        return order
+
+    def read_salt(self, logits: np.ndarray, salt_slots: np.ndarray) -> bytes:
+        votes = logits[salt_slots].reshape(SALT_BITS, SALT_COPIES * self.carrier.repeat).sum(axis=1)
+        return np.packbits(votes > 0).tobytes()
 
     def llr(self, logits: np.ndarray, order: np.ndarray, rung: Rung) -> np.ndarray:
         return self.to_llr(self.carrier.votes(logits, order, rung.blocks.coded_bits))
@@ -169,7 +214,7 @@ def capacity(cover, modes=MODES, model: str | Path | None = None) -> dict[str, d
 
 
 def codeword_errors(wrong_bits: np.ndarray, layout: Layout) -> np.ndarray:
-    """Damaged bytes per codeword, from a mask of wrong bits over the carrier (byte j is in codeword j mod n)."""
+    """DamagedPayloadError bytes per codeword, from a mask of wrong bits over the carrier (byte j is in codeword j mod n)."""
     n = layout.codewords
     bad = np.flatnonzero(wrong_bits.reshape(-1, 8).any(axis=1))
     bad = bad[bad < n * BLOCK]
@@ -184,41 +229,73 @@ def within_ecc(wrong_bits: np.ndarray, layout: Layout) -> bool:
 
 
 def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, rungs=None,
-                 order: np.ndarray | None = None) -> tuple[str, bytes]:
+                 sender: tuple[bytes, Keys] | None = None) -> tuple[str, bytes]:
+    """The receiver: read the salt, one KDF, then each rung of the ladder. ``sender``: the salt and keys of the
+    sender, who checks its own stego and has just derived them (the salt must still read as sent)."""
     h, w = image.shape[:2]
     rh, rw = mode.region(h, w)
     if rh == 0 or rw == 0:  # narrower than the carrier's grid: it holds no slot, so nothing can be sealed here
-        raise PayloadError(f"no sealed file: the image ({w}x{h}) is too small to carry one")
+        raise NoPayloadError(f"no sealed file: the image ({w}x{h}) is too small to carry one")
+    rungs = [r for r in rungs or mode.rungs(h, w) if r.layout.codewords > 0]
+    if not rungs:
+        raise NoPayloadError(f"no sealed file: the image ({w}x{h}) is too small to carry one in {mode.name} mode")
     logits = mode.carrier.logits(image[:rh, :rw])
-    if order is None:  # scrypt: the sender, who has just computed it, passes it in
-        order = mode.order(h, w, passphrase)
-    damaged = None
-    for rung in rungs or mode.rungs(h, w):
-        if rung.layout.codewords == 0:
-            continue
-        llr = mode.llr(logits, order, rung)
+    salt_slots = mode.salt_slots(h, w)
+    salt = mode.read_salt(logits, salt_slots)
+    if sender is None:
+        keys = Keys.derive(passphrase, salt)
+    elif salt != sender[0]:
+        raise NoPayloadError(NOTHING)
+    else:
+        keys = sender[1]
+    keyed = mode.keyed_slots(h, w, keys)
+    failure, excess = None, 0.0
+    for rung in rungs:
+        llr = mode.llr(logits, mode.slot_order(rung, salt_slots, keyed), rung)
         # The first codewords decide: with a wrong passphrase, or nothing here, none of them converges
         # (found in a second, without decoding the whole carrier).
         first = [rung.blocks.decode_block(llr, i) for i in range(min(2, rung.blocks.count))]
         if not any(ok for _, ok in first):
+            excess = max(excess, rung.blocks.code.parity_excess(llr[: rung.blocks.code.n]))
             continue
         rest = [rung.blocks.decode_block(llr, i)[0] for i in range(len(first), rung.blocks.count)]
         bits = np.concatenate([b for b, _ in first] + rest)
         try:
-            return unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), passphrase, rung.layout)
+            return unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), keys, rung.layout, mode.name)
+        except NoPayloadError:
+            continue
         except PayloadError as e:
-            if "damaged" in str(e) or "inconsistent" in str(e):
-                damaged = e
-    if damaged:
-        raise damaged
-    raise PayloadError(NOTHING)
+            failure = e
+    if failure:
+        raise failure
+    if excess > DAMAGED_EXCESS:
+        raise DamagedPayloadError("a sealed file for this passphrase is here, but damaged beyond repair (edited, cropped, "
+                      "scaled or re-saved lossily?)")
+    if sender is None and _old_format(mode, logits, passphrase, h, w):
+        raise OldFormat("this stego was sealed by exypno 0.1.0, whose format this version does not read; "
+                        "unseal it with exypno 0.1.0")
+    raise NoPayloadError(NOTHING)
+
+
+def _old_format(mode: SealMode, logits: np.ndarray, passphrase: str, h: int, w: int) -> bool:
+    """Does the first codeword of a rung, in 0.1.0's order, satisfy clearly more checks than chance?"""
+    order = legacy_order(mode.slots(h, w), passphrase)
+    for rung in mode.rungs(h, w):
+        if rung.layout.codewords:
+            n = rung.blocks.code.n
+            if rung.blocks.code.parity_excess(mode.to_llr(mode.carrier.votes(logits, order, n))) > DAMAGED_EXCESS:
+                return True
+    return False
 
 
 def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
-         force: bool = False, steps: int = 100, model: str | Path | None = None, device: str = "auto"
-         ) -> tuple[np.ndarray, dict]:
+         force: bool = False, steps: int = 100, model: str | Path | None = None,
+         weak_passphrase: bool = False, device: str = "auto") -> tuple[np.ndarray, dict]:
     """The stego image (uint8) carrying ``data`` (named ``name``); written as PNG to ``output`` if given.
-    ``device``: where the bit-hiding model runs (auto, cpu or cuda)."""
+
+    A passphrase under ``MIN_PASSPHRASE`` characters is refused unless ``weak_passphrase``. ``device``: where the
+    bit-hiding model runs (auto, cpu or cuda)."""
+    check_passphrase(passphrase, weak_passphrase)
     if output is not None:
         check_output(output, force)
     img = read_image(cover)
@@ -227,9 +304,11 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     rungs = [r for r in sm.rungs(h, w) if r.layout.codewords > 0]
     if not rungs:
         raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
+    salt = os.urandom(SALT)
+    keys = Keys.derive(passphrase, salt)
     for rung in rungs:  # strongest protection that fits
         try:
-            blob = seal_bytes(data, name, passphrase, rung.layout)
+            blob = seal_bytes(data, name, keys, rung.layout, sm.name)
             break
         except PayloadError:
             continue
@@ -238,7 +317,8 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
                            f"({sm.capacity(h, w):,} bytes before compression; try a larger cover)")
     bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8))
     gen = np.random.default_rng()
-    coded = rung.blocks.encode(bits, gen)
+    salt_bits = np.unpackbits(np.frombuffer(salt, dtype=np.uint8))
+    coded = rung.blocks.encode(bits, gen, tail=np.repeat(salt_bits, SALT_COPIES))
     code = rung.blocks.code
     sent = coded.reshape(rung.blocks.count, code.n)[:, : code.k]  # systematic: the information bits
 
@@ -252,11 +332,15 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
             got, converged = rung.blocks.decode_block(llr, i)
             wrong[i] = got != sent[i]
             done[i] = converged and not wrong[i].any()
-        # Every payload bit keeps a margin; those of failed codewords weigh five times as much.
-        return within_ecc(wrong.reshape(-1)[: len(bits)], rung.layout), np.repeat(1 + 4 * ~done, code.n)
+        # Every payload bit keeps a margin; those of failed codewords weigh five times as much, and so do the
+        # salt's, which the receiver reads before any decoding.
+        focus = np.repeat(1 + 4 * ~done, code.n)
+        focus[rung.salt_index] = 10
+        salt_ok = ((llr[rung.salt_index].reshape(SALT_BITS, SALT_COPIES).sum(axis=1) > 0) == salt_bits).all()
+        return bool(within_ecc(wrong.reshape(-1)[: len(bits)], rung.layout) and salt_ok), focus
 
     rh, rw = sm.region(h, w)
-    order = sm.order(h, w, passphrase)
+    order = sm.slot_order(rung, sm.salt_slots(h, w), sm.keyed_slots(h, w, keys))
     region, info = sm.carrier.embed(img[:rh, :rw], coded, order, steps=steps, generator=gen, accept=accept,
                                     check_every=5, view=sm.refinement_view())
     stego = img.copy()
@@ -264,7 +348,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     # The receiver's views: the exact 8-bit stego (and its JPEG re-save), decoded by the receiver's code path.
     for after, seen in sm.views(stego):
         try:
-            got = _unseal_with(sm, seen, passphrase, [rung], order)
+            got = _unseal_with(sm, seen, passphrase, [rung], sender=(salt, keys))
         except PayloadError:
             got = None
         if got is None or got[1] != data:  # (the name rides in the same authenticated body)
@@ -279,13 +363,15 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
 
 
 def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: str = "png",
-                 force: bool = False, model: str | Path | None = None, device: str = "auto") -> tuple[np.ndarray, dict]:
+                 force: bool = False, model: str | Path | None = None,
+                 weak_passphrase: bool = False, device: str = "auto") -> tuple[np.ndarray, dict]:
     """Seal ``picture`` re-encoded as AVIF (payload/picture.py) as large and good as the cover carries back.
 
     The file is named after ``name`` with the suffix ``.avif``. Each rung's room is tried from the weakest
     code up: a cover that does not carry the largest file back reliably gets a smaller one."""
     from .picture import fit
 
+    check_passphrase(passphrase, weak_passphrase)
     if output is not None:
         check_output(output, force)
     img = read_image(cover)
@@ -305,7 +391,7 @@ def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: 
             break
         try:
             stego, info = seal(img, fitted.data, avif_name, passphrase, output=output, mode=mode, force=force,
-                               model=model, device=device)
+                               model=model, weak_passphrase=weak_passphrase, device=device)
         except Unreliable as e:
             failure = e
             continue
@@ -315,8 +401,8 @@ def seal_picture(cover, picture, name: str, passphrase: str, output=None, mode: 
 
 
 def seal_file(cover, data: bytes, name: str, passphrase: str, output=None, mode: str = "png",
-              force: bool = False, fit: bool = False, model: str | Path | None = None, device: str = "auto"
-              ) -> tuple[np.ndarray, dict]:
+              force: bool = False, fit: bool = False, model: str | Path | None = None,
+              weak_passphrase: bool = False, device: str = "auto") -> tuple[np.ndarray, dict]:
     """``seal``, or with ``fit``, ``seal_picture`` for a picture larger than the cover carries as it is."""
     from .picture import is_picture
 
@@ -325,20 +411,22 @@ def seal_file(cover, data: bytes, name: str, passphrase: str, output=None, mode:
         room = load_mode(mode, model, device).capacity(*img.shape[:2])
         if len(data) + len(stored_name(name)) > room and is_picture(data):
             return seal_picture(img, read_image(data), name, passphrase, output=output, mode=mode, force=force,
-                                model=model, device=device)
+                                model=model, weak_passphrase=weak_passphrase, device=device)
         cover = img
-    return seal(cover, data, name, passphrase, output=output, mode=mode, force=force, model=model, device=device)
+    return seal(cover, data, name, passphrase, output=output, mode=mode, force=force, model=model,
+                weak_passphrase=weak_passphrase, device=device)
 
 
 def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None, device: str = "auto"
            ) -> tuple[str, bytes]:
     """(original file name, bytes), exactly as sealed, trying each mode; ``PayloadError`` says why not."""
     img = read_image(stego)
-    failure = None
+    failures = []
     for m in modes:
         try:
             return _unseal_with(load_mode(m, model, device), img, passphrase)
         except PayloadError as e:
-            if failure is None or "damaged" in str(e):
-                failure = e
-    raise failure
+            failures.append(e)
+    # The most telling failure: a damaged file for this passphrase, an old stego, any other, nothing here.
+    rank = {DamagedPayloadError: 0, OldFormat: 1, NoPayloadError: 3}
+    raise min(failures, key=lambda e: rank.get(type(e), 2))
