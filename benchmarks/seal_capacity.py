@@ -10,7 +10,9 @@ Every stego is also re-saved as JPEG (Pillow/libjpeg) at quality 95, 90, 85 and 
 90 with full-resolution chroma (4:4:4, as some editors save), and unsealed: the robust mode's sender checks
 quality 90 (4:2:0) itself, the others measure how far it carries; for PNG mode, that it fails cleanly.
 Then, on each stego: a wrong passphrase, and unsealing the plain cover, must both be reported as
-"no sealed file".
+"no sealed file" (``NoSealedFile``); with the right passphrase, the stego with Gaussian noise (std 4 and 16)
+and cropped (8 pixels off the right and bottom edges) is reported as damaged (``Damaged``) or as nothing.
+Times are medians; seal and unseal include one key derivation each (scrypt N = 2^17), measured on its own.
 Prints a table and writes benchmarks/results/seal_capacity.json (a run of some ``--modes`` keeps the other
 modes' last results there).
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from exypno.errors import ExypnoError
+from exypno.payload.container import Damaged, Keys, NoSealedFile
 from exypno.evaluate.heldout import wallpaper_covers
 from exypno.media.metrics import ssim_8bit as ssim
 from exypno.media.image import read_image, resave
@@ -52,12 +55,27 @@ def _ok(image, passphrase: str, name: str, data: bytes, model) -> bool:
         return False
 
 
-def _reported_as_nothing(image, passphrase: str, model) -> bool:
+def _reported_as(image, passphrase: str, model, kind) -> bool:
     try:
         unseal(image, passphrase, model=model)
     except ExypnoError as e:
-        return "no sealed file" in str(e)
+        return isinstance(e, kind)
     return False
+
+
+def _reported_as_nothing(image, passphrase: str, model) -> bool:
+    return _reported_as(image, passphrase, model, NoSealedFile)
+
+
+def _damage(stego: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "crop8":
+        return stego[:-8, :-8]
+    std = float(kind.removeprefix("noise"))
+    noise = np.random.default_rng(0).normal(0, std, stego.shape)
+    return np.clip(np.rint(stego + noise), 0, 255).astype(np.uint8)
+
+
+DAMAGE = ("noise4", "noise16", "crop8")
 
 
 def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, model: str | None = None) -> dict:
@@ -88,6 +106,10 @@ def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, m
             row["wrong_passphrase_reported"] = _reported_as_nothing(stego, passphrase + "x", model)
             for key, (q, sub) in JPEGS.items():  # what a JPEG re-save does
                 row[f"{key}_ok"] = _ok(resave(stego, "JPEG", q, sub), passphrase, name, data, model)
+            for kind in DAMAGE:  # the right passphrase on a damaged stego: damaged, nothing, or (still) the file
+                damaged = _damage(stego, kind)
+                row[f"{kind}"] = ("ok" if _ok(damaged, passphrase, name, data, model) else
+                                  "damaged" if _reported_as(damaged, passphrase, model, Damaged) else "other")
         else:
             row.update(ok=False, error=err)
         row["plain_cover_reported"] = _reported_as_nothing(cover, passphrase, model)
@@ -107,12 +129,17 @@ def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, m
         "cover_ssim_mean": float(np.mean([r["cover_ssim"] for r in done])) if done else None,
         "seal_s_mean": float(np.mean([r["seal_s"] for r in rows])),
         "seal_s_median": float(np.median([r["seal_s"] for r in rows])),
+        "seal_s_max": float(np.max([r["seal_s"] for r in rows])),
         "unseal_s_mean": float(np.mean([r["unseal_s"] for r in done])) if done else None,
+        "unseal_s_median": float(np.median([r["unseal_s"] for r in done])) if done else None,
         "wrong_passphrase_reported": sum(r.get("wrong_passphrase_reported", False) for r in done) / max(1, len(done)),
         "plain_cover_reported": sum(r["plain_cover_reported"] for r in rows) / n,
     }
     for key in JPEGS:
         summary[f"{key}_success"] = sum(r.get(f"{key}_ok", False) for r in rows) / n
+    for kind in DAMAGE:
+        summary[f"{kind}_reported_damaged"] = sum(r.get(kind) == "damaged" for r in done) / max(1, len(done))
+        summary[f"{kind}_still_ok"] = sum(r.get(kind) == "ok" for r in done) / max(1, len(done))
     return {"summary": summary, "rows": rows}
 
 
@@ -130,6 +157,12 @@ def main() -> int:
     covers = wallpaper_covers(args.covers, args.size)
     if args.limit:
         covers = dict(list(covers.items())[: args.limit])
+    kdf_s = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        Keys.derive("a passphrase", os.urandom(16))
+        kdf_s.append(time.perf_counter() - t0)
+    print(f"one key derivation (scrypt N = 2^17, r = 8): {np.median(kdf_s):.2f} s (median of 3)")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes:
@@ -149,15 +182,21 @@ def main() -> int:
         print(f"{mode:<8}{s['net_bytes']:>10,}{s['net_bpp']:>9.3f}{s['success']:>9.0%}{f(s['cover_psnr_mean'], '>8.2f')}"
               f"{f(s['cover_psnr_worst'], '>8.2f')}{f(s['cover_ssim_mean'], '>7.3f')}"
               + "".join(f(s.get(f"{k}_success"), ">11.0%") for k in JPEGS)
-              + f"{s['seal_s_median']:>8.1f}{f(s['unseal_s_mean'], '>9.1f')}{s['wrong_passphrase_reported']:>9.0%}"
+              + f"{s['seal_s_median']:>8.1f}{f(s['unseal_s_median'], '>9.1f')}{s['wrong_passphrase_reported']:>9.0%}"
               f"{s['plain_cover_reported']:>11.0%}")
     for name, value in REFERENCE:
         print(f"{name:<40}{value}")
-    print("(seal s: the median; JPEG90_444: quality 90 with full-resolution chroma)")
+    for mode, r in results.items():
+        s = r["summary"]
+        print(f"{mode}: right passphrase on a damaged stego, reported as damaged: "
+              + ", ".join(f"{k} {s[f'{k}_reported_damaged']:.0%} (still read {s[f'{k}_still_ok']:.0%})" for k in DAMAGE)
+              + f"; slowest seal {s['seal_s_max']:.1f} s")
+    print("(seal s, unseal s: medians, each with one key derivation; JPEG90_444: quality 90 with full-resolution chroma)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     kept = json.loads(args.out.read_text())["results"] if args.out.exists() else {}
     kept = {m: r for m, r in kept.items() if m not in results}
-    args.out.write_text(json.dumps({"size": args.size, "reference": REFERENCE, "results": {**kept, **results}},
+    args.out.write_text(json.dumps({"size": args.size, "reference": REFERENCE, "kdf_s_median": float(np.median(kdf_s)),
+                                    "results": {**kept, **results}},
                                    indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0

@@ -129,3 +129,17 @@ def test_unseal_of_mutated_robust_stegos_fails_cleanly_or_is_exact(sealed_robust
     except ExypnoError:
         return
     assert got == ("r.txt", sealed_robust["data"])
+
+
+def test_seal_and_unseal_show_progress_on_stderr(sealed, capsys, monkeypatch):
+    from exypno.payload import progress
+
+    monkeypatch.setattr(progress, "ALWAYS", True)  # as on a terminal...
+    monkeypatch.setattr(progress, "DELAY", 0.0)  # ...and past the delay (2 s) at once
+    stego, _ = seal_module.seal(sealed["cover"], b"progress", "p.txt", "password", mode="png")
+    assert "sealing (png mode)" in capsys.readouterr().err
+    seal_module.unseal(stego, "password", modes=["png"])
+    assert "unsealing" in capsys.readouterr().err
+    monkeypatch.setattr(progress, "ALWAYS", False)  # not a terminal (pytest's capture): nothing
+    seal_module.unseal(stego, "password", modes=["png"])
+    assert capsys.readouterr().err == ""

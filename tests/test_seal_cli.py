@@ -135,3 +135,15 @@ def test_robust_seal_then_a_jpeg_file_unseals(capsys, tmp_path, files):
     code, out, _ = run(capsys, "capacity", cover)
     lines = out.strip().splitlines()
     assert lines[1].startswith("robust") and "JPEG at quality 90" in lines[1]
+
+
+def test_a_short_passphrase_needs_weak_passphrase(capsys, tmp_path, files):
+    cover, secret, _ = files
+    short = tmp_path / "short.txt"
+    short.write_text("abc")
+    stego = tmp_path / "s.png"
+    code, _, err = run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego, "--passphrase-file", short)
+    assert code == 2 and "at least 8" in err and not stego.exists()
+    code, _, err = run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego, "--passphrase-file", short,
+                       "--weak-passphrase")
+    assert code == 0, err

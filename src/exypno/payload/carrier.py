@@ -83,7 +83,7 @@ class BitCarrier:
 
     def embed(self, cover: np.ndarray, bits: np.ndarray, order: np.ndarray, steps: int = 60,
               generator: np.random.Generator | None = None, accept=None,
-              check_every: int = 1, view=None) -> tuple[np.ndarray, dict]:
+              check_every: int = 1, view=None, on_step=None) -> tuple[np.ndarray, dict]:
         """Stego (uint8, the cover's shape) carrying ``bits`` (0/1) in slots ``order[: len(bits) * repeat]``.
 
         ``accept(votes)`` judges the receiver's votes on the payload's bits: it returns (acceptable, focus),
@@ -92,7 +92,8 @@ class BitCarrier:
         refinement goes on until every bit decodes with the margin.
 
         ``view`` maps the 8-bit stego (a tensor in [0, 1]) to what the receiver will see, e.g. a JPEG re-save
-        with a straight-through gradient: the votes are then the receiver's after that damage.
+        with a straight-through gradient: the votes are then the receiver's after that damage. ``on_step()`` is
+        called after each refinement step (a progress bar).
         """
         h, w = cover.shape[:2]
         rh, rw = self.region(h, w)
@@ -115,7 +116,7 @@ class BitCarrier:
         with torch.no_grad():
             start = quantize_8bit(self.model.hide(c, target))
         delta = (start - c).clone().requires_grad_(True)
-        opt = torch.optim.Adam([delta], lr=0.4 / 255)
+        opt = None  # made at the first step: a stego that needs none skips torch.optim's import (1.5 s)
         info = {}
         for step in range(steps + 1):
             x = quantize_8bit(c + delta)
@@ -139,9 +140,12 @@ class BitCarrier:
                 break
             # The distortion term is gentle: early stopping is what keeps the change small.
             loss = (short * weight).mean() + 0.01 * (delta * 255).pow(2).mean()
+            opt = opt or torch.optim.Adam([delta], lr=0.4 / 255)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if on_step is not None:
+                on_step()
         stego = cover.copy()
         stego[:rh, :rw] = torch.round((c + delta).detach().clamp(0, 1) * 255)[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
         return stego, info

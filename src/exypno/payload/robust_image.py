@@ -39,6 +39,7 @@ from .container import Keys, Layout, PayloadError, seal_bytes, stored_name, unse
 from .jpeg_carrier import JpegCarrier, Plan, jpeg_fit, luma_coefficients
 from .ldpc import Blocks, code
 from .picture import fit, pack, unpack
+from .progress import bar
 
 COVER_PSNR = 33.2  # every stego keeps at least this (dB; the aim is 33)
 PLANS = tuple(34.0 + 0.25 * i for i in range(16))  # the plans' aims (Plan.for_cover_psnr), most room first
@@ -186,9 +187,21 @@ class RobustImage:
             self.notes.append(f"secret resized from {sw}x{sh} to the cover's {w}x{h}")
             secret_img = resize(secret_img, h, w)
         rng = np.random.default_rng()
+        with bar("hiding (robust model)", unit="stage") as progress:
+            stego, rates, files, plan, cover_psnr = self._hide(cover_img, secret_img, rng, progress)
+        self.info = {"plan": plan, "cover_psnr": cover_psnr,
+                     **{layer: {"rate": RATES[rates[layer]], "picture": files[layer]} for layer in PAYLOAD}}
+        if output is not None:
+            write_png(output, stego, force)
+        return stego
+
+    def _hide(self, cover_img: np.ndarray, secret_img: np.ndarray, rng: np.random.Generator, progress):
+        h, w = cover_img.shape[:2]
         plan = self._plan(cover_img, rng)
+        progress.update()
         while True:  # the plan's trial had random bits: the real stego may cost a little more
             stego, rates, files = self._fit(plan, cover_img, secret_img, rng)
+            progress.update()
             cover_psnr = float(psnr_8bit(cover_img, stego))
             if cover_psnr >= COVER_PSNR:
                 break
@@ -196,11 +209,7 @@ class RobustImage:
                 raise ExypnoError(f"this cover ({w}x{h}) would fall to {cover_psnr:.1f} dB with the robust model's "
                                   f"smallest plan (it keeps {COVER_PSNR} dB); try a more detailed cover")
             plan += 1
-        self.info = {"plan": plan, "cover_psnr": cover_psnr,
-                     **{layer: {"rate": RATES[rates[layer]], "picture": files[layer]} for layer in PAYLOAD}}
-        if output is not None:
-            write_png(output, stego, force)
-        return stego
+        return stego, rates, files, plan, cover_psnr
 
     def _fit(self, plan: int, cover: np.ndarray, secret: np.ndarray, rng: np.random.Generator):
         """(stego, rate indices, AVIF files) for ``plan``: each layer at the highest rate that reads back."""

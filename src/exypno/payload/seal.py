@@ -45,6 +45,7 @@ from .carrier import BitCarrier, keyed_order, legacy_order, public_order
 from .container import (BLOCK, SALT, DamagedPayloadError, Keys, Layout, NoPayloadError, OldFormat, PayloadError,
                         check_passphrase, seal_bytes, stored_name, unseal_bytes)
 from .ldpc import Blocks, code
+from .progress import bar
 
 MODELS = {"png": "seal", "robust": "seal-robust"}  # each mode's shipped bit-hiding model
 MODES = tuple(MODELS)
@@ -229,9 +230,10 @@ def within_ecc(wrong_bits: np.ndarray, layout: Layout) -> bool:
 
 
 def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, rungs=None,
-                 sender: tuple[bytes, Keys] | None = None) -> tuple[str, bytes]:
+                 sender: tuple[bytes, Keys] | None = None, progress=None) -> tuple[str, bytes]:
     """The receiver: read the salt, one KDF, then each rung of the ladder. ``sender``: the salt and keys of the
-    sender, who checks its own stego and has just derived them (the salt must still read as sent)."""
+    sender, who checks its own stego and has just derived them (the salt must still read as sent). ``progress``:
+    a bar that counts the codewords decoded."""
     h, w = image.shape[:2]
     rh, rw = mode.region(h, w)
     if rh == 0 or rw == 0:  # narrower than the carrier's grid: it holds no slot, so nothing can be sealed here
@@ -258,7 +260,11 @@ def _unseal_with(mode: SealMode, image: np.ndarray, passphrase: str, rungs=None,
         if not any(ok for _, ok in first):
             excess = max(excess, rung.blocks.code.parity_excess(llr[: rung.blocks.code.n]))
             continue
-        rest = [rung.blocks.decode_block(llr, i)[0] for i in range(len(first), rung.blocks.count)]
+        rest = []
+        for i in range(len(first), rung.blocks.count):
+            rest.append(rung.blocks.decode_block(llr, i)[0])
+            if progress is not None:
+                progress.update()
         bits = np.concatenate([b for b, _ in first] + rest)
         try:
             return unseal_bytes(np.packbits(bits[: rung.layout.capacity * 8]).tobytes(), keys, rung.layout, mode.name)
@@ -341,16 +347,19 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
 
     rh, rw = sm.region(h, w)
     order = sm.slot_order(rung, sm.salt_slots(h, w), sm.keyed_slots(h, w, keys))
-    region, info = sm.carrier.embed(img[:rh, :rw], coded, order, steps=steps, generator=gen, accept=accept,
-                                    check_every=5, view=sm.refinement_view())
-    stego = img.copy()
-    stego[:rh, :rw] = region
-    # The receiver's views: the exact 8-bit stego (and its JPEG re-save), decoded by the receiver's code path.
-    for after, seen in sm.views(stego):
-        try:
-            got = _unseal_with(sm, seen, passphrase, [rung], sender=(salt, keys))
-        except PayloadError:
-            got = None
+    with bar(f"sealing ({sm.name} mode)") as progress:
+        region, info = sm.carrier.embed(img[:rh, :rw], coded, order, steps=steps, generator=gen, accept=accept,
+                                        check_every=5, view=sm.refinement_view(), on_step=progress.update)
+        stego = img.copy()
+        stego[:rh, :rw] = region
+        # The receiver's views: the exact 8-bit stego (and its JPEG re-save), decoded by the receiver's code path.
+        checks = []
+        for after, seen in sm.views(stego):
+            try:
+                checks.append((after, _unseal_with(sm, seen, passphrase, [rung], sender=(salt, keys), progress=progress)))
+            except PayloadError:
+                checks.append((after, None))
+    for after, got in checks:
         if got is None or got[1] != data:  # (the name rides in the same authenticated body)
             raise Unreliable(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
                                f"back{after}); try a smaller file or a larger, more detailed cover")
@@ -422,11 +431,12 @@ def unseal(stego, passphrase: str, modes=MODES, model: str | Path | None = None,
     """(original file name, bytes), exactly as sealed, trying each mode; ``PayloadError`` says why not."""
     img = read_image(stego)
     failures = []
-    for m in modes:
-        try:
-            return _unseal_with(load_mode(m, model, device), img, passphrase)
-        except PayloadError as e:
-            failures.append(e)
+    with bar("unsealing", unit="codeword") as progress:
+        for m in modes:
+            try:
+                return _unseal_with(load_mode(m, model, device), img, passphrase, progress=progress)
+            except PayloadError as e:
+                failures.append(e)
     # The most telling failure: a damaged file for this passphrase, an old stego, any other, nothing here.
     rank = {DamagedPayloadError: 0, OldFormat: 1, NoPayloadError: 3}
     raise min(failures, key=lambda e: rank.get(type(e), 2))
