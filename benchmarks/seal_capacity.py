@@ -10,8 +10,8 @@ Every stego is also re-saved as JPEG (Pillow/libjpeg) at quality 95, 90, 85 and 
 90 with full-resolution chroma (4:4:4, as some editors save), and unsealed: the robust mode's sender checks
 quality 90 (4:2:0) itself, the others measure how far it carries; for PNG mode, that it fails cleanly.
 Then, on each stego: a wrong passphrase, and unsealing the plain cover, must both be reported as
-"no sealed file" (``NoSealedFile``); with the right passphrase, the stego with Gaussian noise (std 4 and 16)
-and cropped (8 pixels off the right and bottom edges) is reported as damaged (``Damaged``) or as nothing.
+"no sealed file" (``NoPayloadError``); with the right passphrase, the stego with Gaussian noise (std 4 and 16)
+and cropped (8 pixels off the right and bottom edges) is reported as damaged (``DamagedPayloadError``) or as nothing.
 Times are medians; seal and unseal include one key derivation each (scrypt N = 2^17), measured on its own.
 Prints a table and writes benchmarks/results/seal_capacity.json (a run of some ``--modes`` keeps the other
 modes' last results there).
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from exypno.errors import ExypnoError
-from exypno.payload.container import Damaged, Keys, NoSealedFile
+from exypno.payload.container import DamagedPayloadError, Keys, NoPayloadError
 from exypno.evaluate.heldout import wallpaper_covers
 from exypno.media.metrics import ssim_8bit as ssim
 from exypno.media.image import read_image, resave
@@ -64,7 +64,7 @@ def _reported_as(image, passphrase: str, model, kind) -> bool:
 
 
 def _reported_as_nothing(image, passphrase: str, model) -> bool:
-    return _reported_as(image, passphrase, model, NoSealedFile)
+    return _reported_as(image, passphrase, model, NoPayloadError)
 
 
 def _damage(stego: np.ndarray, kind: str) -> np.ndarray:
@@ -109,7 +109,7 @@ def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, m
             for kind in DAMAGE:  # the right passphrase on a damaged stego: damaged, nothing, or (still) the file
                 damaged = _damage(stego, kind)
                 row[f"{kind}"] = ("ok" if _ok(damaged, passphrase, name, data, model) else
-                                  "damaged" if _reported_as(damaged, passphrase, model, Damaged) else "other")
+                                  "damaged" if _reported_as(damaged, passphrase, model, DamagedPayloadError) else "other")
         else:
             row.update(ok=False, error=err)
         row["plain_cover_reported"] = _reported_as_nothing(cover, passphrase, model)
