@@ -22,7 +22,7 @@ serves and how, e.g.
 The sender decodes its own 8-bit stego (and, with ``jpeg``, its JPEG re-save) before writing anything: a file
 that would not come back is refused, never written.
 
-Where the bits go: the seal's 16-byte random salt (container.py), each bit ``SALT_COPIES`` times, is the last
+Where the bits go: the seal's 16-byte random salt (container.py), each bit ``SALT_COPIES`` times (by the model's bit block), is the last
 information bits of the last LDPC codeword, and those coded bits sit in public slots (``public_order``), so
 that a receiver reads the salt (the sum of each bit's votes) before it knows anything else. One KDF of the passphrase and the salt gives the keyed order of every other
 coded bit and the AES key. A receiver whose codewords do not decode but satisfy clearly more parity checks
@@ -58,9 +58,10 @@ class Unreliable(PayloadError):
 
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
 SALT_BITS = SALT * 8
-# Copies of each salt bit; the receiver sums their votes. A slot here and there that no refinement flips (a
-# saturated pixel) must not cost the salt, which is read before any error correction.
-SALT_COPIES = 3
+# Copies of each salt bit, for a model of one slot per pixel (png) and of one per 4x4 block (robust, which
+# reads surely but has few slots); the receiver sums their votes. A slot here and there that no refinement
+# flips (a saturated pixel) must not cost the salt, which is read before any error correction.
+SALT_COPIES = {1: 5, 4: 3}
 # A codeword's parity_excess (ldpc.py) from which a stego that does not decode is reported as damaged rather
 # than as nothing: a wrong passphrase gives 0 +- 0.01 (one codeword has thousands of checks).
 DAMAGED_EXCESS = 0.05
@@ -72,12 +73,13 @@ class Rung:
 
     blocks: Blocks
     layout: Layout
+    salt_copies: int
 
     @property
     def salt_index(self) -> np.ndarray:
         """The coded bits that hold the salt (``SALT_COPIES`` of each bit in turn): the last information bits of
         the last codeword."""
-        code, size = self.blocks.code, SALT_BITS * SALT_COPIES
+        code, size = self.blocks.code, SALT_BITS * self.salt_copies
         return (self.blocks.count - 1) * code.n + code.k - size + np.arange(size)
 
 
@@ -134,24 +136,28 @@ class SealMode:
         out = []
         for rate in self.rates:
             blocks = Blocks(code(self.ldpc_n, int(round(rate * self.ldpc_n))), count)
-            raw = max(0, blocks.info_bits - SALT_BITS * SALT_COPIES) // 8
-            out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym)))
+            raw = max(0, blocks.info_bits - SALT_BITS * self.salt_copies) // 8
+            out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym), self.salt_copies))
         return out
 
     def capacity(self, h: int, w: int) -> int:
         """Largest file (bytes, before compression) that fits, on the weakest rung of the ladder."""
         return self.rungs(h, w)[-1].layout.max_file_bytes
 
+    @property
+    def salt_copies(self) -> int:
+        return SALT_COPIES.get(self.carrier.block, 3)
+
     def slots(self, h: int, w: int) -> int:
         return self.carrier.slots(*self.region(h, w))
 
     def salt_slots(self, h: int, w: int) -> np.ndarray:
         """The public slots of the salt's bits, ``repeat`` each."""
-        return public_order(self.slots(h, w))[: SALT_BITS * SALT_COPIES * self.carrier.repeat]
+        return public_order(self.slots(h, w))[: SALT_BITS * self.salt_copies * self.carrier.repeat]
 
     def keyed_slots(self, h: int, w: int, keys: Keys) -> np.ndarray:
         """Every other slot, in the order only the key gives."""
-        rest = public_order(self.slots(h, w))[SALT_BITS * SALT_COPIES * self.carrier.repeat :]
+        rest = public_order(self.slots(h, w))[SALT_BITS * self.salt_copies * self.carrier.repeat :]
         return rest[keyed_order(len(rest), keys.order)]
 
     def slot_order(self, rung: Rung, salt_slots: np.ndarray, keyed: np.ndarray) -> np.ndarray:
@@ -166,7 +172,7 @@ class SealMode:
         return order
 
     def read_salt(self, logits: np.ndarray, salt_slots: np.ndarray) -> bytes:
-        votes = logits[salt_slots].reshape(SALT_BITS, SALT_COPIES * self.carrier.repeat).sum(axis=1)
+        votes = logits[salt_slots].reshape(SALT_BITS, self.salt_copies * self.carrier.repeat).sum(axis=1)
         return np.packbits(votes > 0).tobytes()
 
     def llr(self, logits: np.ndarray, order: np.ndarray, rung: Rung) -> np.ndarray:
@@ -324,7 +330,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
     bits = np.unpackbits(np.frombuffer(blob, dtype=np.uint8))
     gen = np.random.default_rng()
     salt_bits = np.unpackbits(np.frombuffer(salt, dtype=np.uint8))
-    coded = rung.blocks.encode(bits, gen, tail=np.repeat(salt_bits, SALT_COPIES))
+    coded = rung.blocks.encode(bits, gen, tail=np.repeat(salt_bits, rung.salt_copies))
     code = rung.blocks.code
     sent = coded.reshape(rung.blocks.count, code.n)[:, : code.k]  # systematic: the information bits
 
@@ -342,7 +348,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
         # salt's, which the receiver reads before any decoding.
         focus = np.repeat(1 + 4 * ~done, code.n)
         focus[rung.salt_index] = 10
-        salt_ok = ((llr[rung.salt_index].reshape(SALT_BITS, SALT_COPIES).sum(axis=1) > 0) == salt_bits).all()
+        salt_ok = ((llr[rung.salt_index].reshape(SALT_BITS, rung.salt_copies).sum(axis=1) > 0) == salt_bits).all()
         return bool(within_ecc(wrong.reshape(-1)[: len(bits)], rung.layout) and salt_ok), focus
 
     rh, rw = sm.region(h, w)
