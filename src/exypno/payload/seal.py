@@ -26,7 +26,8 @@ Where the bits go: the seal's 16-byte random salt (container.py), each bit ``SAL
 information bits of the last LDPC codeword, and those coded bits sit in public slots (``public_order``), so
 that a receiver reads the salt (the sum of each bit's votes) before it knows anything else. One KDF of the passphrase and the salt gives the keyed order of every other
 coded bit and the AES key. A receiver whose codewords do not decode but satisfy clearly more parity checks
-than chance has the right passphrase and a damaged stego (``DamagedPayloadError``), not a wrong one (``NoPayloadError``).
+than chance has the right passphrase and a damaged stego (``DamagedPayloadError``), not a wrong one
+(``NoPayloadError``). That needs the salt to read right: damage that misreads it reads as nothing.
 """
 from __future__ import annotations
 
