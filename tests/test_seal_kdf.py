@@ -89,8 +89,8 @@ def test_a_short_passphrase_is_refused_unless_meant():
 
 
 def test_damage_that_leaves_the_salt_readable_is_told_apart_from_a_wrong_passphrase(sealed, monkeypatch):
-    """Under the right order, lightly damaged votes (noise of sigma 1) still satisfy more parity checks than
-    chance: DamagedPayloadError. The salt is read before any error correction, so this
+    """Under the right order, lightly damaged votes (noise of sigma 1) that do not decode still satisfy more
+    parity checks than chance: DamagedPayloadError. The salt is read before any error correction, so this
     needs it to read right (here it is read from the undamaged stego); heavier damage misreads it, which gives
     another key, and unseal says NoPayloadError."""
     mode = seal_module.load_mode("png")
@@ -101,8 +101,10 @@ def test_damage_that_leaves_the_salt_readable_is_told_apart_from_a_wrong_passphr
         seal_module.unseal(heavy, "password", modes=["png"])
     light = np.clip(sealed["stego"] + rng.normal(0, 1, sealed["stego"].shape), 0, 255).astype(np.uint8)
     monkeypatch.setattr(seal_module.SealMode, "read_salt", lambda self, logits, slots: salt)
-    with pytest.raises(DamagedPayloadError, match="damaged beyond repair"):
-        seal_module.unseal(light, "password", modes=["png"])
+    try:  # the error correction may still fix this much; if not, damaged, never nothing
+        assert seal_module.unseal(light, "password", modes=["png"]) == ("x.bin", sealed["data"])
+    except DamagedPayloadError as e:
+        assert "damaged beyond repair" in str(e)
     with pytest.raises(NoPayloadError):
         seal_module.unseal(light, "not the password", modes=["png"])
 

@@ -22,8 +22,8 @@ serves and how, e.g.
 The sender decodes its own 8-bit stego (and, with ``jpeg``, its JPEG re-save) before writing anything: a file
 that would not come back is refused, never written.
 
-Where the bits go: the seal's 16-byte random salt (container.py), each bit ``SALT_COPIES`` times (by the model's bit block), is the last
-information bits of the last LDPC codeword, and those coded bits sit in public slots (``public_order``), so
+Where the bits go: the seal's 16-byte random salt (container.py), each bit in several copies
+(``SealMode.salt_copies``), is the last information bits of the last LDPC codeword, and those coded bits sit in public slots (``public_order``), so
 that a receiver reads the salt (the sum of each bit's votes) before it knows anything else. One KDF of the passphrase and the salt gives the keyed order of every other
 coded bit and the AES key. A receiver whose codewords do not decode but satisfy clearly more parity checks
 than chance has the right passphrase and a damaged stego (``DamagedPayloadError``), not a wrong one
@@ -59,10 +59,12 @@ class Unreliable(PayloadError):
 
 NOTHING = "no sealed file for this passphrase (wrong passphrase, nothing sealed here, or damaged past reading)"
 SALT_BITS = SALT * 8
-# Copies of each salt bit, for a model of one slot per pixel (png) and of one per 4x4 block (robust, which
-# reads surely but has few slots); the receiver sums their votes. A slot here and there that no refinement
-# flips (a saturated pixel) must not cost the salt, which is read before any error correction.
-SALT_COPIES = {1: 5, 4: 3}
+# Copies of each salt bit: at least SALT_COPIES, and up to MORE_SALT_COPIES by the model's bit block (one slot
+# per pixel in png mode; one per 4x4 block in robust mode, which reads surely but has few slots) where the
+# extra copies cost no capacity. The receiver sums their votes. A slot here and there that no
+# refinement flips (a saturated pixel) must not cost the salt, which is read before any error correction.
+SALT_COPIES = 3
+MORE_SALT_COPIES = {1: 5}
 # A codeword's parity_excess (ldpc.py) from which a stego that does not decode is reported as damaged rather
 # than as nothing: a wrong passphrase gives 0 +- 0.01 (one codeword has thousands of checks).
 DAMAGED_EXCESS = 0.05
@@ -78,7 +80,7 @@ class Rung:
 
     @property
     def salt_index(self) -> np.ndarray:
-        """The coded bits that hold the salt (``SALT_COPIES`` of each bit in turn): the last information bits of
+        """The coded bits that hold the salt (``salt_copies`` of each bit in turn): the last information bits of
         the last codeword."""
         code, size = self.blocks.code, SALT_BITS * self.salt_copies
         return (self.blocks.count - 1) * code.n + code.k - size + np.arange(size)
@@ -132,33 +134,41 @@ class SealMode:
         return self.carrier.region(min(h, MAX_SIDE), min(w, MAX_SIDE))
 
     def rungs(self, h: int, w: int) -> list[Rung]:
+        return self._rungs(h, w, self.salt_copies(h, w))
+
+    def salt_copies(self, h: int, w: int) -> int:
+        """The most copies of each salt bit, up to ``MORE_SALT_COPIES``, that leave the capacity (the weakest
+        rung's room) as ``SALT_COPIES`` do; the receiver computes it from the image's size."""
+        room = self._rungs(h, w, SALT_COPIES)[-1].layout
+        for copies in range(MORE_SALT_COPIES.get(self.carrier.block, SALT_COPIES), SALT_COPIES, -1):
+            if self._rungs(h, w, copies)[-1].layout == room:
+                return copies
+        return SALT_COPIES
+
+    def _rungs(self, h: int, w: int, copies: int) -> list[Rung]:
         rh, rw = self.region(h, w)
         count = self.carrier.capacity_bits(rh, rw) // self.ldpc_n
         out = []
         for rate in self.rates:
             blocks = Blocks(code(self.ldpc_n, int(round(rate * self.ldpc_n))), count)
-            raw = max(0, blocks.info_bits - SALT_BITS * self.salt_copies) // 8
-            out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym), self.salt_copies))
+            raw = max(0, blocks.info_bits - SALT_BITS * copies) // 8
+            out.append(Rung(blocks, Layout(raw - raw % BLOCK, self.nsym), copies))
         return out
 
     def capacity(self, h: int, w: int) -> int:
         """Largest file (bytes, before compression) that fits, on the weakest rung of the ladder."""
         return self.rungs(h, w)[-1].layout.max_file_bytes
 
-    @property
-    def salt_copies(self) -> int:
-        return SALT_COPIES.get(self.carrier.block, 3)
-
     def slots(self, h: int, w: int) -> int:
         return self.carrier.slots(*self.region(h, w))
 
     def salt_slots(self, h: int, w: int) -> np.ndarray:
         """The public slots of the salt's bits, ``repeat`` each."""
-        return public_order(self.slots(h, w))[: SALT_BITS * self.salt_copies * self.carrier.repeat]
+        return public_order(self.slots(h, w))[: SALT_BITS * self.salt_copies(h, w) * self.carrier.repeat]
 
     def keyed_slots(self, h: int, w: int, keys: Keys) -> np.ndarray:
         """Every other slot, in the order only the key gives."""
-        rest = public_order(self.slots(h, w))[SALT_BITS * self.salt_copies * self.carrier.repeat :]
+        rest = public_order(self.slots(h, w))[len(self.salt_slots(h, w)) :]
         return rest[keyed_order(len(rest), keys.order)]
 
     def slot_order(self, rung: Rung, salt_slots: np.ndarray, keyed: np.ndarray) -> np.ndarray:
@@ -173,7 +183,7 @@ class SealMode:
         return order
 
     def read_salt(self, logits: np.ndarray, salt_slots: np.ndarray) -> bytes:
-        votes = logits[salt_slots].reshape(SALT_BITS, self.salt_copies * self.carrier.repeat).sum(axis=1)
+        votes = logits[salt_slots].reshape(SALT_BITS, -1).sum(axis=1)
         return np.packbits(votes > 0).tobytes()
 
     def llr(self, logits: np.ndarray, order: np.ndarray, rung: Rung) -> np.ndarray:
