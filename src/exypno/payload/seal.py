@@ -40,6 +40,7 @@ import numpy as np
 from ..channel.noise import jpeg_roundtrip
 from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resave, write_png
+from ..media.metrics import psnr_8bit
 from ..nets.files import load_model, torch_device
 from ..registry import model_path
 from .carrier import BitCarrier, keyed_order, legacy_order, public_order
@@ -380,9 +381,8 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
         if got is None or got[1] != data:  # (the name rides in the same authenticated body)
             raise Unreliable(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
                                f"back{after}); try a smaller file or a larger, more detailed cover")
-    mse = float(np.mean((stego.astype(np.float64) - img) ** 2))
     info.update(mode=sm.name, jpeg=sm.jpeg, nsym=rung.layout.nsym, ldpc_rate=code.rate, carrier_bytes=rung.layout.capacity,
-                cover_psnr=float(10 * np.log10(255**2 / mse)) if mse else float("inf"))
+                cover_psnr=float(psnr_8bit(stego, img)))
     if output is not None:
         write_png(output, stego, force)
     return stego, info
