@@ -115,7 +115,8 @@ def api_speed_robust(d) -> Iterator[Row]:
 
 @source("seal_capacity.json")
 def seal_capacity(d) -> Iterator[Row]:
-    cmd = f"`{py('seal_capacity.py', '--limit 20')}`"
+    covers = max(r["summary"]["covers"] for r in d["results"].values())
+    cmd = f"`{py('seal_capacity.py', f'--limit {covers}')}`"
     for mode, result in d["results"].items():
         s, rows = result["summary"], result.get("rows", [])
         med = statistics.median(r["seal_s"] for r in rows) if rows else s["seal_s_mean"]
