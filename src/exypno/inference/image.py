@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import ModelError
-from ..media.image import check_output, read_image, resize, write_png
+from ..media.image import check_cover_size, check_output, read_image, resize, write_png
 from ..media.tensor import to_image, to_images, to_tensor
 from ..nets.files import load_model, torch_device
 from ..nets.models import StegoModel
@@ -85,9 +85,10 @@ class Stego:
         if output is not None:
             check_output(output, force)
         self.notes = []
-        cover_img = read_image(cover)
-        secret_img = read_image(secret)
+        cover_img = read_image(cover, self.notes)
+        secret_img = read_image(secret, self.notes)
         h, w = cover_img.shape[:2]
+        check_cover_size(w, h, cover if isinstance(cover, (str, Path)) else "the cover")
         if secret_img.shape[:2] != (h, w):
             sh, sw = secret_img.shape[:2]
             self.notes.append(f"secret resized from {sw}x{sh} to the cover's {w}x{h}")

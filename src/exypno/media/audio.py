@@ -1,7 +1,8 @@
 """Audio files <-> mono float waveforms, and waveforms <-> two-channel STFT "images" for the networks.
 
 - ``read_audio``: WAV, FLAC or OGG through soundfile; mixed down to mono, resampled (polyphase, scipy) to
-  the model's rate; one clear ``ExypnoError`` for a missing, empty, corrupt or silent-length file.
+  the model's rate; one clear ``ExypnoError`` for a missing, empty, corrupt or silent-length file, or one
+  over ``MAX_SECONDS`` or ``MAX_CHANNELS`` (refused from its header, before it is read).
 - ``write_wav16``: 16-bit PCM WAV, written atomically, never over a file without ``force``.
 - ``Spectrogram``: ``torch.stft``/``torch.istft`` with a Hann window; the network sees two channels.
   ``compressed`` (the default) is the real and imaginary parts of |X|^0.3 e^{i angle X}: a power-law
@@ -25,6 +26,15 @@ from . import files
 
 SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
+MAX_SECONDS = 600  # 10 minutes: the longest sound (or video, see media/video.py) read; limits in docs/limits.md
+MAX_CHANNELS = 16
+MAX_SAMPLES = MAX_SECONDS * 48000 * 2  # ten minutes of 48 kHz stereo, over all channels
+
+
+def check_length(seconds: float, what) -> None:
+    """Refuse a sound or video longer than ``MAX_SECONDS``, before it is read."""
+    if seconds > MAX_SECONDS:
+        raise ExypnoError(f"{what}: {seconds:,.0f} s long; sounds and videos are at most {MAX_SECONDS} s")
 
 
 def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -32,6 +42,12 @@ def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
 
     path = files.check_input(path)
     try:
+        info = sf.info(str(path))
+        check_length(info.frames / max(info.samplerate, 1), path)
+        if not 0 < info.channels <= MAX_CHANNELS:
+            raise ExypnoError(f"{path}: {info.channels} channels; sounds have at most {MAX_CHANNELS}")
+        if info.frames * info.channels > MAX_SAMPLES:
+            raise ExypnoError(f"{path}: {info.frames * info.channels:,} samples; sounds hold at most {MAX_SAMPLES:,}")
         data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
         raise ExypnoError(f"{path}: not an audio file Exypno can read ({str(e).splitlines()[0][:60]})") from None

@@ -1,8 +1,9 @@
 """Video files <-> streams of RGB frames, with PyAV (FFmpeg). Frames are decoded and encoded one at a
 time, so memory does not grow with the length of a clip.
 
-- ``probe``: size, frame rate, frame count, audio; a clear ``ExypnoError`` for anything unreadable.
-- ``frames``: iterate (H, W, 3) uint8 frames.
+- ``probe``: size, frame rate, frame count, audio; a clear ``ExypnoError`` for anything unreadable, or over
+  ``MAX_FRAMES`` frames or ``MAX_PIXELS`` a frame.
+- ``frames``: iterate (H, W, 3) uint8 frames (held to the same limits as they come).
 - ``VideoWriter``: lossless FFV1 in Matroska (bit-exact RGB), the cover's frame rate, and the cover's audio
   packets copied untouched (interleaved by time). The file appears under its name only when complete.
 """
@@ -17,9 +18,17 @@ import numpy as np
 
 from ..errors import ExypnoError
 from . import files
+from .audio import MAX_SECONDS
+from .image import check_pixels
 
 VIDEO_SUFFIXES = (".mkv", ".mp4", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ogv")
 STEGO_SUFFIXES = (".mkv",)
+MAX_FRAMES = MAX_SECONDS * 30  # 10 minutes at 30 frames a second; each frame is also held to MAX_PIXELS
+
+
+def _too_many(path) -> ExypnoError:
+    return ExypnoError(f"{path}: over {MAX_FRAMES:,} frames; videos are at most {MAX_FRAMES:,} frames "
+                       f"({MAX_SECONDS} s at 30 a second)")
 
 
 def _open(path: Path):
@@ -51,12 +60,18 @@ def probe(path: Path) -> VideoInfo:
         stream = container.streams.video[0]
         fps = stream.average_rate or stream.guessed_rate or Fraction(25)
         count = stream.frames
+        width, height = stream.codec_context.width, stream.codec_context.height
+        check_pixels(width, height, path)
+        if count > MAX_FRAMES:
+            raise _too_many(path)
         try:
             if not count:
-                count = sum(1 for p in container.demux(stream) if p.size)
+                for p in container.demux(stream):
+                    count += bool(p.size)
+                    if count > MAX_FRAMES:
+                        raise _too_many(path)
         except av.FFmpegError:
             raise ExypnoError(f"{path}: damaged or truncated video") from None
-        width, height = stream.codec_context.width, stream.codec_context.height
         return VideoInfo(width, height, Fraction(fps), int(count), bool(container.streams.audio))
 
 
@@ -69,7 +84,10 @@ def frames(path: Path) -> Iterator[np.ndarray]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
-            for frame in container.decode(stream):
+            for n, frame in enumerate(container.decode(stream)):
+                if n >= MAX_FRAMES:
+                    raise _too_many(path)
+                check_pixels(frame.width, frame.height, path)
                 yield frame.to_ndarray(format="rgb24")
         except av.FFmpegError:
             raise ExypnoError(f"{path}: damaged or truncated video") from None

@@ -36,7 +36,7 @@ import torch
 from ..errors import ExypnoError, ModelError
 from ..inference.tiling import run_tiled
 from ..media import audio, files
-from ..media.image import check_output, read_image, resize, write_png
+from ..media.image import check_output, check_pixels, read_image, resize, write_png
 from ..media.tensor import to_image, to_tensor
 from ..nets.models import fixed_code
 from . import pilots
@@ -246,6 +246,8 @@ def reveal_audio(stego_model, stego, output, force: bool = False, size: tuple[in
     ``size`` (W, H): for image in audio, the secret's size; the copies along the cover are averaged.
     """
     pairing = reveal_pairing(stego, output)
+    if size is not None:
+        check_pixels(*size, "--size")
     spec, model = _ready(stego_model, pairing, "sender", "reveal")
     if pairing == "audio-in-image":
         audio.check_wav_output(output, force)
