@@ -271,8 +271,9 @@ def seal_many(covers, file, passphrase: str, output_dir, force: bool = False, ro
 def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progress: bool = False,
                 device: str = "auto") -> list[Outcome]:
     """Unseal every stego into ``output_dir`` under the name it was sealed with; a file that fails (or whose
-    name another stego's file already took) is reported in its ``Outcome``."""
-    from .media.files import write_bytes
+    name another stego's file already took) is reported in its ``Outcome``. The sender's name is made safe
+    (``media.files.safe_name``) and never written over a file, even with ``force``."""
+    from .media.files import safe_name, write_bytes
 
     out_dir = Path(output_dir)
     if not out_dir.is_dir():
@@ -281,7 +282,7 @@ def unseal_many(stegos, passphrase: str, output_dir, force: bool = False, progre
     for o in _each(outcomes, progress, "unseal"):
         try:
             name, data = unseal(o.source, passphrase, device)
-            o.output = write_bytes(out_dir / (Path(name).name or "unsealed.bin"), data, force)
+            o.output = write_bytes(out_dir / safe_name(name), data, force=False)
         except ExypnoError as e:
             _report(o, e, progress)
     return outcomes

@@ -216,10 +216,12 @@ def cmd_lsb(args) -> int:
 
 
 def cmd_analyze(args) -> int:
+    from .media.files import output_folder
     from .steganalysis.report import run_analyze
 
-    run_analyze([Path(p) for p in args.paths], args.clean and Path(args.clean), args.stego and Path(args.stego),
-                Path(args.out), detectors=[Path(d) for d in args.detector])
+    with output_folder(Path(args.out)):  # removed again if nothing could be analyzed
+        run_analyze([Path(p) for p in args.paths], args.clean and Path(args.clean), args.stego and Path(args.stego),
+                    Path(args.out), detectors=[Path(d) for d in args.detector])
     return 0
 
 
@@ -274,12 +276,15 @@ def _passphrase(args, confirm: bool) -> str:
 
 
 def cmd_seal(args) -> int:
+    from .media.files import remember_input
     from . import api
 
     device = _device(args)
     if Path(args.cover).is_dir():
         return _many(api.seal_many(args.cover, args.file, _passphrase(args, confirm=True), args.output,
                                    force=args.force, robust=args.robust, fit=args.fit, progress=True, device=device))
+    remember_input(args.file)  # --force never writes the stego over the file sealed
+    remember_input(args.cover)
     path = Path(args.file)
     _, info = api.seal_file(args.cover, path, lambda: _passphrase(args, confirm=True), output=args.output,
                             force=args.force, robust=args.robust, fit=args.fit, weak_passphrase=args.weak_passphrase, device=device)
@@ -295,7 +300,7 @@ def cmd_seal(args) -> int:
 
 def cmd_unseal(args) -> int:
     from . import api
-    from .media.files import check_input, write_bytes
+    from .media.files import check_input, safe_name, write_bytes, write_new
 
     if Path(args.stego).is_dir():
         if not args.output:
@@ -312,9 +317,13 @@ def cmd_unseal(args) -> int:
     device = _device(args)
     passphrase = _passphrase(args, confirm=False)
     name, data = api.unseal(args.stego, passphrase, device=device)
-    safe = Path(name).name or "unsealed.bin"  # never a path from inside the stego
-    target = out / safe if out is not None and out.is_dir() else out or Path(safe)
-    write_bytes(target, data, args.force)
+    safe = safe_name(name)  # the sender chose it: never a path, a hidden or option-like name, or over a file
+    if out is not None and not out.is_dir():
+        target = write_bytes(out, data, args.force)  # --force is for a name the receiver gave
+    else:
+        target = write_new(out or Path("."), safe, data)
+        if target.name != name:
+            print(f"note: sealed as {name!r}; written as {target.name!r}", file=sys.stderr)
     print(f"wrote {target}: {len(data):,} bytes (sealed as {name!r})")
     if target.suffix.lower() != Path(safe).suffix.lower():
         print(f"note: {target} holds the bytes of {safe!r}, exactly; its name says {target.suffix or 'no type'}",

@@ -14,13 +14,13 @@ from ..errors import ExypnoError
 from ..media.image import check_output, read_image, resize, write_png
 
 
-def _check_k(k: int) -> None:
+def check_bits(k: int) -> None:
     if not 1 <= k <= 7:
         raise ExypnoError(f"LSB bits must be 1..7, not {k}")
 
 
 def lsb_hide(cover: np.ndarray, secret: np.ndarray, k: int) -> np.ndarray:
-    _check_k(k)
+    check_bits(k)
     if cover.shape != secret.shape:
         raise ExypnoError(f"cover {cover.shape} and secret {secret.shape} differ in shape")
     low = (1 << k) - 1
@@ -28,7 +28,7 @@ def lsb_hide(cover: np.ndarray, secret: np.ndarray, k: int) -> np.ndarray:
 
 
 def lsb_reveal(stego: np.ndarray, k: int) -> np.ndarray:
-    _check_k(k)
+    check_bits(k)
     low = (1 << k) - 1
     return (((stego & low).astype(np.uint16) << (8 - k)) + (1 << (7 - k))).astype(np.uint8)
 

@@ -20,8 +20,9 @@ import numpy as np
 
 from ..errors import ExypnoError
 from ..media import audio
+from ..media.files import make_folder
 from ..media.folders import list_photos, list_sounds
-from ..media.image import read_image, square, write_png
+from ..media.image import check_side, read_image, square, write_png
 from ..media.metrics import mse_8bit, psnr_from_mse, ssim_8bit
 
 FRAME = 256  # 16 ms at 16 kHz, for segmental SNR
@@ -86,7 +87,8 @@ def evaluate_audio_pairs(pairs, out: Path, model=None, seconds: float = 4.0, siz
     from ..pairings.audio import hide_audio, image_capacity_frames, reveal_audio
     from ..pairings.kinds import pairing_of, shipped_model
 
-    out.mkdir(parents=True, exist_ok=True)
+    check_side(size, "--size")
+    make_folder(out)
     pairing = pairing_of(*pairs[0])
     if pairing == "image-in-image":
         raise ExypnoError("no sound in these pairs: image-in-image pairs use the image evaluation")

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ExypnoError
+from ..media.files import make_folder
 from ..media.folders import list_photos
-from ..media.image import read_image, resize, square, write_png
+from ..media.image import check_cover_size, check_side, read_image, resize, square, write_png
 from ..media.metrics import mse_8bit, psnr_from_mse, ssim_8bit
 from .figures import comparison_figure
 
@@ -85,13 +86,20 @@ def evaluate_pairs(pairs, out: Path, model="default", size: int | None = None, l
     A hider that reveals a smaller picture than the secret (the sealed one, fitted at a smaller size) is
     measured at the secret's size; one that measures more of its own (``figures``) adds it to each pair's
     record, and its ``summarize`` to the summary."""
+    from ..baselines.lsb import check_bits
+
+    if size is not None:
+        check_side(size, "--size")
+    if lsb is not None:
+        check_bits(lsb)  # 0 is a wrong K, not "no LSB"
     hider, name = method(model, lsb, sealed, device)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     per_pair, rows = [], []
     for i, (cover_path, secret_path) in enumerate(pairs):
         cover, secret = read_image(cover_path), read_image(secret_path)
         if size:
             cover, secret = square(cover, size), square(secret, size)
+        check_cover_size(cover.shape[1], cover.shape[0], cover_path)
         stem = f"{i:03d}_{Path(cover_path).stem}__{Path(secret_path).stem}"
         stego_file, revealed_file = out / f"{stem}.stego.png", out / f"{stem}.revealed.png"
         secret = resize(secret, *cover.shape[:2])  # what is really hidden
@@ -147,8 +155,11 @@ def evaluate_attacks(pairs, out: Path, attacks: str = "default", model="default"
     from ..api import load
     from ..channel.attacks import parse_attacks
 
+    if size is not None:
+        check_side(size, "--size")
+
     todo = parse_attacks(attacks)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     stego_model = load(model, device)
     rng = np.random.default_rng(seed)
     per = {a.name: [] for a in todo}

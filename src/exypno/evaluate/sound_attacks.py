@@ -21,7 +21,8 @@ import numpy as np
 from ..channel.attacks import Attack, parse_list
 from ..errors import ExypnoError
 from ..media import audio
-from ..media.image import read_image, resize, square, write_png
+from ..media.files import make_folder
+from ..media.image import check_side, read_image, resize, square, write_png
 from ..media.metrics import mse_8bit, psnr_from_mse
 from .audio import snr
 
@@ -73,10 +74,11 @@ def evaluate_sound_attacks(pairs, out: Path, attacks: str = "default", model=Non
     from ..pairings.kinds import pairing_of, shipped_model
 
     todo = parse_sound_attacks(attacks)
+    check_side(size, "--size")
     pairing = pairing_of(*pairs[0])
     if pairing not in ("audio-in-audio", "image-in-audio"):
         raise ExypnoError(f"--attack on sound stegos is for a sound cover; these pairs are {pairing.replace('-', ' ')}")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     stego_model = load(model or shipped_model(pairing), device)
     name = stego_model.card.get("spectrogram", "complex")
     spec, secret_grid = audio.SPECTROGRAMS[name], audio.secret_grid(name)

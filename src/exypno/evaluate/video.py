@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..media import audio, video
+from ..media.files import make_folder
 from ..media.folders import list_photos, list_sounds, list_videos
 from ..media.image import read_image, resize
 from ..media.metrics import psnr_8bit, ssim_8bit
@@ -50,7 +51,7 @@ def evaluate_video_pairs(pairs, out: Path, model: str | None = None, force: bool
     from ..pairings.kinds import kind
     from .audio import segmental_snr, snr
 
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     records, figure_rows = [], []
     for i, (cover, secret) in enumerate(pairs):
         stego_model = load(model or shipped_model(pairing_of(cover, secret)), device)

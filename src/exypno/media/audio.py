@@ -100,7 +100,7 @@ class WavWriter(files.AtomicWriter):
     def __init__(self, path: Path, rate: int = SAMPLE_RATE, force: bool = False):
         import soundfile as sf
 
-        super().__init__(check_wav_output(path, force), ".wav")
+        super().__init__(check_wav_output(path, force), ".wav", force)
         self._file = sf.SoundFile(self._tmp, "w", rate, 1, "PCM_16")
         self.samples = 0
         self._keep = None

@@ -36,6 +36,13 @@ def check_pixels(width: int, height: int, what) -> None:
         raise TooLarge(f"{what}: {width}x{height} is over the limit of {MAX_PIXELS // 1_000_000} megapixels")
 
 
+def check_side(side: int, what) -> None:
+    """Refuse a square side a user asks for (``evaluate --size``) outside ``MIN_COVER_SIDE`` .. the pixel limit."""
+    if side < MIN_COVER_SIDE or side * side > MAX_PIXELS:
+        raise ExypnoError(f"{what}: {side} is not a side Exypno works at ({MIN_COVER_SIDE} to "
+                          f"{int(MAX_PIXELS ** 0.5):,} pixels)")
+
+
 def check_cover_size(width: int, height: int, what) -> None:
     """Refuse a cover too small to hide anything in (``MIN_COVER_SIDE``)."""
     if min(width, height) < MIN_COVER_SIDE:

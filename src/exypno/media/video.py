@@ -108,7 +108,7 @@ class VideoWriter(files.AtomicWriter):
                  force: bool = False):
         import av
 
-        super().__init__(check_stego_output(path, force), ".mkv")
+        super().__init__(check_stego_output(path, force), ".mkv", force)
         self._out = av.open(self._tmp, mode="w", format="matroska")
         self._video = self._out.add_stream("ffv1", rate=fps)
         self._video.width, self._video.height = width, height

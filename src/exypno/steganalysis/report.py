@@ -6,12 +6,14 @@ and the detection and false-alarm rates at StegExpose's threshold 0.2.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ExypnoError
+from ..media.files import make_folder, write_bytes
 from ..media.folders import list_photos
 from ..media.image import read_image
 from .structural import DETECTORS, THRESHOLD, analyze
@@ -61,12 +63,17 @@ def analyze_files(files: list[Path], labels: list[int] | None = None, learned: d
 
     rows = []
     for f in files:
-        image = read_image(f)
-        result = analyze(image)
-        row = {"file": str(f), **{k: result[k] for k in STRUCTURAL}, "stego": result["stego"],
-               "estimated_rate": result["estimated_rate"]}
-        for name, net in (learned or {}).items():
-            row[name] = float(score_images(net, [image])[0])
+        try:
+            image = read_image(f)
+        except ExypnoError as e:  # one bad file is reported in its row; the others go on
+            row = {"file": str(f), **{k: math.nan for k in (*STRUCTURAL, "estimated_rate", *(learned or {}))},
+                   "stego": None, "error": str(e)}
+        else:
+            result = analyze(image)
+            row = {"file": str(f), **{k: result[k] for k in STRUCTURAL}, "stego": result["stego"],
+                   "estimated_rate": result["estimated_rate"], "error": ""}
+            for name, net in (learned or {}).items():
+                row[name] = float(score_images(net, [image])[0])
         if labels is not None:
             row["label"] = labels[len(rows)]
         rows.append(row)
@@ -85,12 +92,19 @@ def summarize(rows: list[dict], columns) -> dict:
     return out
 
 
+def verdict(row: dict) -> str:
+    if row.get("error"):
+        return "unreadable"
+    return "cannot judge" if row["stego"] is None else "STEGO" if row["stego"] else "clean"
+
+
 def write_outputs(rows: list[dict], out: Path, summary: dict | None, columns) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "scores.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    make_folder(out)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_bytes(out / "scores.csv", text.getvalue().encode(), force=True)
     if summary is None:
         return
     import matplotlib
@@ -131,13 +145,18 @@ def run_analyze(paths: list[Path], clean: Path | None, stego: Path | None, out: 
     if not files:
         raise ExypnoError("nothing to analyze: give image files, folders, or --clean and --stego")
     rows = analyze_files(files, labels, learned)
-    print(f"{'file':<40}" + "".join(f"{k[:13]:>14}" for k in columns) + f"{'verdict':>9}")
+    if all(r["error"] for r in rows):
+        raise ExypnoError(f"none of the {len(rows)} files could be read ({rows[0]['error']})")
+    print(f"{'file':<40}" + "".join(f"{k[:13]:>14}" for k in columns) + f"{'verdict':>13}")
     for r in rows:
         name = Path(r["file"]).name[-39:]
-        print(f"{name:<40}" + "".join(f"{r[k]:>14.3f}" for k in columns)
-              + f"{'STEGO' if r['stego'] else 'clean':>9}")
-    print(f"(verdict: the structural fusion at threshold {THRESHOLD}; learned columns are P(stego))")
-    labelled = [r for r in rows if r.get("label") is not None]
+        print(f"{name:<40}" + "".join(f"{r[k]:>14.3f}" for k in columns) + f"{verdict(r):>13}")
+    for r in rows:
+        if r["error"]:
+            print(f"unreadable: {r['error']}")
+    print(f"(verdict: the structural fusion at threshold {THRESHOLD}; learned columns are P(stego); 'cannot "
+          "judge': too few pixels for the structural detectors)")
+    labelled = [r for r in rows if r.get("label") is not None and not r["error"]]
     summary = summarize(labelled, columns) if labelled else None
     if summary:
         print(f"\n{'detector':<14}{'AUC':>8}{'detected':>10}{'false alarms':>14}   (flagged at {THRESHOLD}; learned at 0.5)")

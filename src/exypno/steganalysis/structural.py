@@ -185,21 +185,21 @@ def primary_sets(image: np.ndarray) -> float:
 def analyze(image: np.ndarray) -> dict:
     """Every structural detector, the fused score, the verdict at threshold 0.2 and a payload estimate."""
     image = np.asarray(image)
-    scores = {
-        "chi_square": chi_square(image),
-        "rs_analysis": rs_analysis(image),
-        "sample_pairs": sample_pairs(image),
-        "primary_sets": primary_sets(image),
-    }
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN means: nothing to fuse
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN means: too few pixels to judge, or nothing to fuse
+        scores = {
+            "chi_square": chi_square(image),
+            "rs_analysis": rs_analysis(image),
+            "sample_pairs": sample_pairs(image),
+            "primary_sets": primary_sets(image),
+        }
         fused = float(np.nanmean(list(scores.values())))
         rate = float(np.nanmean([scores[k] for k in ("rs_analysis", "sample_pairs", "primary_sets")]))
     values = image.size if image.ndim == 2 else image.shape[0] * image.shape[1] * min(image.shape[2], 3)
     return {
         **scores,
         "fused": fused,
-        "stego": bool(fused >= THRESHOLD) if not math.isnan(fused) else False,
+        "stego": bool(fused >= THRESHOLD) if not math.isnan(fused) else None,  # None: too little to judge
         "estimated_rate": rate,
         "estimated_payload_bytes": None if math.isnan(rate) else int(rate * values / 8),
     }
