@@ -640,6 +640,9 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)  # training installs its own, for a checkpoint
     try:
+        from .media.files import forget_inputs
+
+        forget_inputs()  # --force may replace a file an earlier command in this process read
         return args.func(args)
     except ExypnoError as e:
         print(f"exypno: error: {e}", file=sys.stderr)

@@ -53,6 +53,12 @@ def check_input(path) -> Path:
     return path
 
 
+def forget_inputs() -> None:
+    """Start a new command: the inputs of the last one may be written again (``cli.main`` calls this; so should a
+    long-lived process, such as a server, before each request)."""
+    _inputs.clear()
+
+
 def remember_input(path) -> None:
     """Count ``path`` among the inputs ``force`` must not replace (for a file read without ``check_input``)."""
     try:
