@@ -58,21 +58,28 @@ def main() -> None:
     crashes = ROOT / "benchmarks" / "results" / "fuzz-crashes"
     crashes.mkdir(parents=True, exist_ok=True)
     fuzz_targets.LAYOUT = fuzz_targets.container_layout()
-    results = [fuzz(t, args.minutes * 60 / len(targets), crashes) for t in targets]
+    results = []
+    for t in targets:  # the record is written after each target, so a run cut short keeps what it did
+        results.append(fuzz(t, args.minutes * 60 / len(targets), crashes))
+        write_record(args.out, results)
     print(f"{'target':<12}{'seconds':>9}{'inputs':>12}{'crashes':>9}{'corpus':>8}")
     for r in results:
         print(f"{r['target']:<12}{r['seconds']:>9}{r['inputs']:>12,}{r['crashes']:>9}{r['corpus_files']:>8}")
-    total = {"inputs": sum(r["inputs"] for r in results), "crashes": sum(r["crashes"] for r in results)}
+    total = write_record(args.out, results)
     print(f"{'total':<12}{'':>9}{total['inputs']:>12,}{total['crashes']:>9}")
-    import atheris  # noqa: F401  (its version goes in the record)
+    print(f"wrote {args.out}")
+
+
+def write_record(out: str, results: list[dict]) -> dict:
     from importlib.metadata import version
 
+    total = {"inputs": sum(r["inputs"] for r in results), "crashes": sum(r["crashes"] for r in results)}
     record = {"command": "python benchmarks/fuzz.py " + " ".join(sys.argv[1:]), "total": total, "targets": results,
               "atheris": version("atheris"), "python": platform.python_version(), "cpu": platform.processor() or
               platform.machine(), "cores": os.cpu_count()}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(record, indent=2) + "\n")
+    return total
 
 
 if __name__ == "__main__":

@@ -113,6 +113,13 @@ def test_long_sounds_are_refused_from_their_header(tmp_path):
         audio.read_audio(tmp_path / "long.wav")
 
 
+def test_absurd_sample_rates_are_refused(tmp_path):
+    # found by fuzzing: a WAV header saying 16,728,095 Hz sent resampling's filter design out of memory
+    sf.write(tmp_path / "fast.wav", np.zeros(100, np.int16), 16_728_095, subtype="PCM_16")
+    with pytest.raises(ExypnoError, match="sample rate of 16,728,095 Hz"):
+        audio.read_audio(tmp_path / "fast.wav")
+
+
 def test_long_videos_are_refused(tmp_path, rng, monkeypatch):
     path = make_video(tmp_path / "v.mp4", 6, rng, audio=False)
     monkeypatch.setattr(video, "MAX_FRAMES", 4)

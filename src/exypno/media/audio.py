@@ -28,6 +28,7 @@ SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga")
 MAX_SECONDS = 600  # 10 minutes: the longest sound (or video, see media/video.py) read; limits in docs/limits.md
 MAX_CHANNELS = 16
+MIN_RATE, MAX_RATE = 1_000, 384_000  # sample rates read (Hz)
 MAX_SAMPLES = MAX_SECONDS * 48000 * 2  # ten minutes of 48 kHz stereo, over all channels
 
 
@@ -44,6 +45,9 @@ def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
     try:
         info = sf.info(str(path))
         check_length(info.frames / max(info.samplerate, 1), path)
+        if not MIN_RATE <= info.samplerate <= MAX_RATE:  # a rate of millions makes resampling's filter huge
+            raise ExypnoError(f"{path}: a sample rate of {info.samplerate:,} Hz; sounds are {MIN_RATE:,} to "
+                              f"{MAX_RATE:,} Hz")
         if not 0 < info.channels <= MAX_CHANNELS:
             raise ExypnoError(f"{path}: {info.channels} channels; sounds have at most {MAX_CHANNELS}")
         if info.frames * info.channels > MAX_SAMPLES:
