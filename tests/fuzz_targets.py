@@ -6,7 +6,7 @@ test suite (tests/test_fuzz.py, bounded) and from benchmarks/fuzz.py (the long r
   key derivation so that each input costs the parsing, not 0.3 s of scrypt.
 - ``media``: the first byte picks a reader, the rest is the file: PNG/any picture (``read_image``), WAV/FLAC/
   OGG (``read_audio``), a video's ``probe`` and its first frames.
-- ``spec``: the attack and noise-layer grammars (``parse_attacks``, ``parse_sound_attacks``, ``NoiseChannel``).
+- ``spec``: the attack and noise-layer grammars (``channel.spec``: ``parse_attacks``, ``parse_sound_attacks``, ``NoiseChannel``).
 """
 from __future__ import annotations
 
@@ -73,9 +73,9 @@ def media(data: bytes) -> None:
 
 def spec(data: bytes) -> None:
     from exypno.errors import ExypnoError
-    from exypno.evaluate.attacks import parse_attacks
+    from exypno.channel.attacks import parse_attacks
     from exypno.evaluate.sound_attacks import parse_sound_attacks
-    from exypno.nets.noise import NoiseChannel
+    from exypno.channel.noise import NoiseChannel
 
     text = data.decode("utf-8", "replace")
     for parse in (parse_attacks, parse_sound_attacks, NoiseChannel):
@@ -137,12 +137,13 @@ def main(argv: list[str]) -> None:
     target = argv[1]
     with atheris.instrument_imports(include=["exypno"]):
         import exypno.errors  # noqa: F401
-        import exypno.evaluate.attacks  # noqa: F401
+        import exypno.channel.attacks  # noqa: F401
+        import exypno.channel.spec  # noqa: F401
         import exypno.evaluate.sound_attacks  # noqa: F401
         import exypno.media.audio  # noqa: F401
         import exypno.media.image  # noqa: F401
         import exypno.media.video  # noqa: F401
-        import exypno.nets.noise  # noqa: F401
+        import exypno.channel.noise  # noqa: F401
         import exypno.payload.container  # noqa: F401
     LAYOUT = container_layout()
     fn = TARGETS[target]
