@@ -1,6 +1,7 @@
 """Every input is bounded (pixels, seconds, frames) and read without silent damage (docs/limits.md)."""
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,6 +112,13 @@ def test_long_sounds_are_refused_from_their_header(tmp_path):
     sf.write(tmp_path / "long.wav", np.zeros(1000 * (audio.MAX_SECONDS + 1), np.int16), 1000, subtype="PCM_16")
     with pytest.raises(ExypnoError, match=f"at most {audio.MAX_SECONDS} s"):
         audio.read_audio(tmp_path / "long.wav")
+
+
+def test_a_gif_cut_inside_a_block_is_one_error():
+    # found by fuzzing: Pillow's is_animated raised struct.error, which escaped read_image
+    data = (Path(__file__).parent / "corpus" / "media" / "struct-error-is-animated").read_bytes()[1:]
+    with pytest.raises(ExypnoError, match="damaged or truncated"):
+        read_image(data)
 
 
 def test_absurd_sample_rates_are_refused(tmp_path):
