@@ -640,10 +640,10 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)  # training installs its own, for a checkpoint
     try:
-        from .media.files import forget_inputs
+        from .media.files import one_command
 
-        forget_inputs()  # --force may replace a file an earlier command in this process read
-        return args.func(args)
+        with one_command():  # --force never replaces a file the command reads
+            return args.func(args)
     except ExypnoError as e:
         print(f"exypno: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,8 +5,9 @@ What writing promises (docs/limits.md):
 - A file appears whole or not at all. It is written as ``.exypno-PID-*`` beside its name, and published by
   ``os.link``, which fails if the name has been taken meanwhile, so no file is replaced without ``force``
   (``os.replace`` is kept for ``force`` alone).
-- ``force`` never replaces a file this process has read (a cover, a secret, a stego being revealed), whatever
-  name it is reached by (symlinks and hard links included): that would destroy the only copy.
+- ``force`` never replaces a file the same command has read (a cover, a secret, a stego being revealed), whatever
+  name it is reached by (symlinks and hard links included): that would destroy the only copy. A command is
+  ``one_command()``: ``cli.main`` runs each in one.
 - A temporary file is registered before it is made, and removed on the way out of an error, an interrupt, or
   the process. One left by a process that was killed (``SIGKILL``) is removed by the next
   write to the same folder once that process is gone.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import contextvars
 import errno
 import os
 import re
@@ -31,7 +33,8 @@ MAX_NAME_BYTES = 255  # what Linux, macOS and Windows file systems allow in one 
 SAFE_NAME_BYTES = 200  # a sender's name is cut to this, leaving room for " (2)" and a temporary prefix
 TEMP_PREFIX = ".exypno-"
 _STARTED = time.time()
-_inputs: set[tuple[int, int]] = set()  # (device, inode) of every file read through check_input
+# (device, inode) of every file the current command read through check_input; None outside a command
+_inputs: contextvars.ContextVar[set | None] = contextvars.ContextVar("exypno_inputs", default=None)
 _temporaries: set[str] = set()  # temporary files of this process not yet published or removed
 _swept: set[str] = set()  # folders already rid of stale temporary files
 
@@ -49,31 +52,42 @@ def check_input(path) -> Path:
         raise ExypnoError(f"{path}: cannot read ({e.strerror or e})") from None
     if stat.st_size == 0:
         raise ExypnoError(f"{path}: file is empty")
-    _inputs.add((stat.st_dev, stat.st_ino))
+    remember_input(path)
     return path
 
 
-def forget_inputs() -> None:
-    """Start a new command: the inputs of the last one may be written again (``cli.main`` calls this; so should a
-    long-lived process, such as a server, before each request)."""
-    _inputs.clear()
+@contextlib.contextmanager
+def one_command():
+    """The scope of one command (``cli.main``; a server's request): within it, the files it reads are its
+    inputs, which ``force`` never replaces. Outside any, nothing is tracked."""
+    token = _inputs.set(set())
+    try:
+        yield
+    finally:
+        _inputs.reset(token)
 
 
 def remember_input(path) -> None:
-    """Count ``path`` among the inputs ``force`` must not replace (for a file read without ``check_input``)."""
+    """Count ``path`` among the inputs of the current command (for a file read without ``check_input``)."""
+    seen = _inputs.get()
+    if seen is None:
+        return
     try:
         stat = os.stat(path)
     except OSError:
         return
-    _inputs.add((stat.st_dev, stat.st_ino))
+    seen.add((stat.st_dev, stat.st_ino))
 
 
 def _is_input(path) -> bool:
+    seen = _inputs.get()
+    if not seen:
+        return False
     try:
         stat = os.stat(path)
     except OSError:
         return False
-    return (stat.st_dev, stat.st_ino) in _inputs
+    return (stat.st_dev, stat.st_ino) in seen
 
 
 def check_output(path, force: bool) -> Path:
