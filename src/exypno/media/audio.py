@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ExypnoError
+from ..errors import ExypnoError, TooLarge
 from . import files
 
 SAMPLE_RATE = 16000
@@ -35,7 +35,7 @@ MAX_SAMPLES = MAX_SECONDS * 48000 * 2  # ten minutes of 48 kHz stereo, over all 
 def check_length(seconds: float, what) -> None:
     """Refuse a sound or video longer than ``MAX_SECONDS``, before it is read."""
     if seconds > MAX_SECONDS:
-        raise ExypnoError(f"{what}: {seconds:,.0f} s long; sounds and videos are at most {MAX_SECONDS} s")
+        raise TooLarge(f"{what}: {seconds:,.0f} s long; sounds and videos are at most {MAX_SECONDS} s")
 
 
 def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -51,7 +51,7 @@ def read_audio(path: Path, rate: int = SAMPLE_RATE) -> np.ndarray:
         if not 0 < info.channels <= MAX_CHANNELS:
             raise ExypnoError(f"{path}: {info.channels} channels; sounds have at most {MAX_CHANNELS}")
         if info.frames * info.channels > MAX_SAMPLES:
-            raise ExypnoError(f"{path}: {info.frames * info.channels:,} samples; sounds hold at most {MAX_SAMPLES:,}")
+            raise TooLarge(f"{path}: {info.frames * info.channels:,} samples; sounds hold at most {MAX_SAMPLES:,}")
         data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
         raise ExypnoError(f"{path}: not an audio file Exypno can read ({str(e).splitlines()[0][:60]})") from None

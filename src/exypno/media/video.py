@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ExypnoError
+from ..errors import ExypnoError, TooLarge
 from . import files
 from .audio import MAX_SECONDS
 from .image import check_pixels
@@ -27,7 +27,7 @@ MAX_FRAMES = MAX_SECONDS * 30  # 10 minutes at 30 frames a second; each frame is
 
 
 def _too_many(path) -> ExypnoError:
-    return ExypnoError(f"{path}: over {MAX_FRAMES:,} frames; videos are at most {MAX_FRAMES:,} frames "
+    return TooLarge(f"{path}: over {MAX_FRAMES:,} frames; videos are at most {MAX_FRAMES:,} frames "
                        f"({MAX_SECONDS} s at 30 a second)")
 
 
