@@ -95,7 +95,7 @@ def _opened(source):
     except ExypnoError:
         raise
     except Image.DecompressionBombError:
-        raise TooLarge(f"{path}: over the limit of {MAX_PIXELS // 1_000_000} megapixels") from None
+        raise TooLarge(f"{path}: image too large: over the limit of {MAX_PIXELS // 1_000_000} megapixels") from None
     except UnidentifiedImageError:
         raise ExypnoError(f"{path}: not an image file Exypno can read") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error) as e:
