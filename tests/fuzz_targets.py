@@ -2,32 +2,29 @@
 escapes is a bug. atheris drives them (``python -m tests.fuzz_targets TARGET -max_total_time=20``), from the
 test suite (tests/test_fuzz.py, bounded) and from benchmarks/fuzz.py (the long run, corpus in tests/corpus/).
 
-- ``container``: the sealed container after the channel, ``unseal_bytes`` (payload/container.py), with a cheap
-  key derivation so that each input costs the parsing, not 0.3 s of scrypt.
+- ``container``: the sealed container after the channel, ``unseal_bytes`` (payload/container.py), with keys
+  derived once, as a receiver does.
 - ``media``: the first byte picks a reader, the rest is the file: PNG/any picture (``read_image``), WAV/FLAC/
   OGG (``read_audio``), a video's ``probe`` and its first frames.
 - ``spec``: the attack and noise-layer grammars (``channel.spec``: ``parse_attacks``, ``parse_sound_attacks``, ``NoiseChannel``).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "corpus"
-PASSPHRASE = "pw"
-
-
-def _cheap_scrypt(passphrase: str, salt: bytes) -> bytes:
-    return hashlib.sha256(passphrase.encode() + salt).digest()
+PASSPHRASE = "fuzzing passphrase"
 
 
 def container_layout():
-    from exypno.payload import Layout, container
+    """The layout and keys the container target unseals with (the key is derived once, as a receiver does)."""
+    global KEYS
+    from exypno.payload import Keys, Layout
 
-    container._scrypt = _cheap_scrypt  # the parser is fuzzed, not the key derivation
+    KEYS = Keys.derive(PASSPHRASE, bytes(16))
     return Layout(capacity=255 * 4, nsym=32)
 
 
@@ -35,7 +32,7 @@ def container(data: bytes) -> None:
     from exypno.payload import PayloadError, unseal_bytes
 
     try:
-        name, body = unseal_bytes(data, PASSPHRASE, LAYOUT)
+        name, body = unseal_bytes(data, KEYS, LAYOUT, "png")
     except PayloadError:
         return
     assert isinstance(name, str) and isinstance(body, bytes)
@@ -86,7 +83,7 @@ def spec(data: bytes) -> None:
 
 
 TARGETS = {"container": container, "media": media, "spec": spec}
-LAYOUT = None
+LAYOUT = KEYS = None
 
 
 def seeds(target: str) -> list[bytes]:
@@ -98,7 +95,7 @@ def seeds(target: str) -> list[bytes]:
     if target == "container":
         from exypno.payload import seal_bytes
 
-        return [seal_bytes(b"hello" * n, f"f{n}.txt", PASSPHRASE, LAYOUT) for n in (0, 1, 40)]
+        return [seal_bytes(b"hello" * n, f"f{n}.txt", KEYS, LAYOUT, "png") for n in (0, 1, 40)]
     if target == "spec":
         return [b"default", b"jpeg:90,crop:0.5,gaussian:2", b"cut:0.5,noise:2,volume:0.7",
                 b"gaussian:2,jpeg:50-95,crop:0.5-1,identity"]
