@@ -41,7 +41,7 @@ def place(tmp_path, monkeypatch):
     (tmp_path / "link.png").symlink_to(tmp_path / "cover.png")
     os.link(tmp_path / "cover.png", tmp_path / "hard.png")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("EXYPNO_PASSPHRASE", "pw")
+    monkeypatch.setenv("EXYPNO_PASSPHRASE", "correct horse battery")
     return tmp_path
 
 
@@ -82,7 +82,7 @@ CASES = {
     "hide over a symlink to its cover": [*HIDE, "-o", "link.png", "--force"],
     "hide over a hard link to its cover": [*HIDE, "-o", "hard.png", "--force"],
     "reveal over its stego": ["reveal", "cover.png", "-o", "cover.png", "--force"],
-    "seal over the file sealed": ["seal", "--cover", "cover.png", "--file", "notes.txt", "-o", "notes.txt",
+    "seal over the file sealed": ["seal", "--cover", "cover.png", "--file", "secret.png", "-o", "secret.png",
                                   "--force"],
     "seal over its cover": ["seal", "--cover", "cover.png", "--file", "notes.txt", "-o", "cover.png", "--force"],
     "lsb reveal over its stego": ["lsb", "reveal", "hard.png", "-o", "cover.png", "--force"],

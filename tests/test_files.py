@@ -64,7 +64,7 @@ def test_seal_force_never_replaces_the_file_sealed(tmp_path, rng, monkeypatch):
     Image.fromarray(smooth_photo(rng, 96, 96)).save(tmp_path / "c.png")
     Image.fromarray(smooth_photo(rng, 96, 96)).save(tmp_path / "f.png")
     before = (tmp_path / "f.png").read_bytes()
-    monkeypatch.setenv("EXYPNO_PASSPHRASE", "pw")
+    monkeypatch.setenv("EXYPNO_PASSPHRASE", "correct horse battery")
     code = main(["seal", "--cover", str(tmp_path / "c.png"), "--file", str(tmp_path / "f.png"),
                  "-o", str(tmp_path / "f.png"), "--force"])
     assert code == 2 and (tmp_path / "f.png").read_bytes() == before
@@ -111,21 +111,21 @@ def test_safe_name_cuts_long_names_and_keeps_the_suffix():
 
 @pytest.fixture
 def hostile_stego(tmp_path_factory):
-    """Stegos sealed ("pw") under names a hostile sender might choose."""
+    """Stegos sealed ("correct horse battery") under names a hostile sender might choose."""
     from exypno.payload.seal import seal
 
     folder = tmp_path_factory.mktemp("hostile")
     cover = smooth_photo(np.random.default_rng(5), 96, 96)
     made = {}
     for i, name in enumerate([".bashrc", "-rf", "line\nbreak", "nul\0byte", "n" * 300]):
-        stego, _ = seal(cover, b"payload %d" % i, name, "pw", mode="png")
+        stego, _ = seal(cover, b"payload %d" % i, name, "correct horse battery", mode="png")
         Image.fromarray(stego).save(folder / f"{i}.png")
         made[name] = folder / f"{i}.png"
     return made
 
 
 def test_unseal_writes_only_safe_new_names(tmp_path, hostile_stego, monkeypatch, capsys):
-    monkeypatch.setenv("EXYPNO_PASSPHRASE", "pw")
+    monkeypatch.setenv("EXYPNO_PASSPHRASE", "correct horse battery")
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".bashrc").write_text("mine")
     for name, stego in hostile_stego.items():
