@@ -4,7 +4,7 @@ import torch
 
 from exypno.nets import StegoModel
 from exypno.nets.models import NetConfig
-from exypno.payload.carrier import BitCarrier, keyed_order
+from exypno.payload.carrier import STEP_FRACTION, BitCarrier, keyed_order
 
 
 def test_keyed_order_is_a_permutation_fixed_by_the_seed():
@@ -47,6 +47,27 @@ def test_refinement_makes_even_an_untrained_decoder_read_the_bits(rng):
     # A different passphrase's order reads noise.
     other = keyed_order(carrier.slots(32, 32), b"\x07" * 32)
     assert (carrier.read(carrier.logits(stego), other, len(bits)) != bits).mean() > 0.2
+
+
+def test_a_refinement_step_moves_a_few_values_by_one_level(rng):
+    """Sparse steps on the 8-bit grid: each changes at most ``STEP_FRACTION`` of the values, by one level."""
+    carrier = _carrier()
+    cover = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    order = keyed_order(carrier.slots(32, 32), bytes(32))
+    seen = []
+
+    def accept(stego):
+        seen.append(stego)
+        return len(seen) == 3, None
+
+    stego, info = carrier.embed(cover, rng.integers(0, 2, 40).astype(np.uint8), order, steps=5, generator=rng,
+                                accept=accept)
+    assert info == {"refine_steps": 2, "accepted": True}
+    assert (stego == seen[-1]).all()
+    for before, after in zip(seen, seen[1:]):
+        change = np.abs(after.astype(int) - before)
+        assert change.max() == 1
+        assert 0 < (change > 0).sum() <= STEP_FRACTION * change.size
 
 
 def test_a_bit_block_model_has_one_slot_per_square_and_reads_its_mean():

@@ -27,7 +27,15 @@ def _run(tmp_path, name, steps, resume=False):
     cfg = dict(data=str(tmp_path / "photos"), out=str(tmp_path / name), width=8, blocks=[1, 1, 1], crop=32,
                batch=2, val_crop=32, val_pairs=4, val_every=2, val_fraction=0.3, threads=1, steps=steps)
     report = str(tmp_path / f"{name}.report")
-    mp.spawn(_worker, args=(2, _free_port(), cfg, resume, report), nprocs=2, join=True)
+    # The free port is free when asked, not surely when gloo binds it: another process may take it between.
+    # That failure comes before any training step, so a new port starts the same run again.
+    for attempt in range(3):
+        try:
+            mp.spawn(_worker, args=(2, _free_port(), cfg, resume, report), nprocs=2, join=True)
+            break
+        except mp.ProcessRaisedException as e:
+            if attempt == 2 or "address already in use" not in str(e).lower():
+                raise
     return [json.loads(open(f"{report}.{r}").read()) for r in range(2)]
 
 

@@ -144,3 +144,27 @@ def test_seal_and_unseal_show_progress_on_stderr(sealed, capsys, monkeypatch):
     monkeypatch.setattr(progress, "ALWAYS", False)  # not a terminal (pytest's capture): nothing
     seal_module.unseal(stego, "password", modes=["png"])
     assert capsys.readouterr().err == ""
+
+
+def test_a_stego_that_would_not_come_back_is_refused_and_not_written(sealed, tmp_path, monkeypatch):
+    """The sender's own reading of its stego decides: never accepted, nothing is written."""
+    checks = []
+
+    def never(wrong_bits, layout):
+        checks.append(1)
+        return False
+
+    monkeypatch.setattr(seal_module, "within_ecc", never)
+    out = tmp_path / "s.png"
+    with pytest.raises(seal_module.Unreliable, match="did not decode back"):
+        seal_module.seal(sealed["cover"], sealed["data"], "x.bin", "password", output=out, mode="png", steps=2)
+    assert checks  # (each check that reads the salt right goes on to the error correction's)
+    assert not out.exists()
+
+
+def test_llrs_are_clipped_so_that_a_confident_wrong_bit_cannot_trap_decoding():
+    mode = seal_module.load_mode("png")
+    votes = np.array([-500.0, -3.0, 0.0, 2.0, 90.0])
+    llr = mode.to_llr(votes)
+    assert np.abs(llr).max() == seal_module.LLR_CLIP
+    assert (np.sign(llr) == np.sign(votes)).all()

@@ -37,7 +37,7 @@ def test_two_seals_with_one_passphrase_have_unrelated_salts_orders_and_keys(twin
     assert (order_a != order_b).mean() > 0.99
     # Stego A under the order and key that B's salt gives (the same passphrase): nothing, and no parity excess.
     with pytest.raises(NoPayloadError):
-        seal_module._unseal_with(mode, twins[0], "password", sender=(salt_a, keys_b))
+        seal_module._unseal_with(mode, twins[0], "password", keys=keys_b)
     rung = mode.rungs(96, 96)[0]
     n = rung.blocks.code.n
     excess = {name: rung.blocks.code.parity_excess(mode.llr(logits_a, mode.slot_order(rung, mode.salt_slots(96, 96),

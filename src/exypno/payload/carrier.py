@@ -9,8 +9,8 @@ pseudo-random permutation, so that:
 - damage in one region (a crop border, a scratch) lands on bits of many different codewords.
 
 ``embed`` runs the sender's networks, then, where the receiver would not decode the payload, refines the
-stego against the decoder (as in Fixed Neural Network Steganography, Kishore et al. 2021): steps of
-gradient descent on the 8-bit stego until what it decodes is acceptable (``accept``).
+stego against the decoder (as in Fixed Neural Network Steganography, Kishore et al. 2021): gradient steps
+on the 8-bit stego, one level on the values that matter most, until what it decodes is acceptable (``accept``).
 
 The receiver gets a *vote* per coded bit: the sum of its slots' logits, positive for a 1. Its size is the
 decoder's confidence, which the soft-decision LDPC code (ldpc.py) uses.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,6 +47,38 @@ def legacy_order(n: int, passphrase: str) -> np.ndarray:
     them by name."""
     seed = hashlib.scrypt(passphrase.encode(), salt=b"exypno/keyed-order/1", n=2**14, r=8, p=1, dklen=32)
     return keyed_order(n, seed)
+
+
+class Focus(NamedTuple):
+    """What the next refinement step works on: for each payload bit, a weight and, where not the carrier's
+    ``margin``, the |vote| to aim for. ``urgent`` bits also get a step of their own: ``URGENT_VALUES`` values
+    per slot, chosen by their gradient alone. Where the decoder is unsure of a slot (|logit| near 0: a fifth of
+    the slots of a small smooth cover, few of a photo's), the logit's gradient is 100 to 1,000 times smaller
+    than a sure slot's, so that no weight wins it a place among the values the step moves."""
+
+    weight: np.ndarray
+    margin: np.ndarray | None = None
+    urgent: np.ndarray | None = None
+
+
+URGENT_VALUES = 27  # a 3x3 square of pixels, three channels
+
+
+def _sparse_step(flat: torch.Tensor, g: torch.Tensor, k: int, free: torch.Tensor) -> None:
+    """Move the ``k`` values of ``flat`` (a stego in [0, 1] on the 8-bit grid) with the largest gradient ``g``
+    one level against it, in place, among the ``free`` ones; those moved are no longer free."""
+    # A value at 0 or 255 that the gradient would push further out cannot move: leave it out, so that the step
+    # goes to its neighbours (the decoder sees them too), not to nothing.
+    movable = free & ~(((flat >= 1) & (g < 0)) | ((flat <= 0) & (g > 0)))
+    top = (g.abs() * movable).topk(max(1, min(k, flat.numel()))).indices
+    top = top[movable[top] & (g[top] != 0)]
+    flat[top] = torch.round((flat[top] - torch.sign(g[top]) / 255).clamp(0, 1) * 255) / 255
+    free[top] = False
+
+
+# The share of a stego's 8-bit values that one refinement step changes, by one level each. A step of 5% at
+# 512x512 costs about 0.3 dB of cover PSNR; measured with benchmarks/seal_capacity.py.
+STEP_FRACTION = 0.05
 
 
 @dataclass
@@ -81,19 +114,26 @@ class BitCarrier:
 
     # --- sender ------------------------------------------------------------------------------------
 
-    def embed(self, cover: np.ndarray, bits: np.ndarray, order: np.ndarray, steps: int = 60,
-              generator: np.random.Generator | None = None, accept=None,
-              check_every: int = 1, view=None, on_step=None) -> tuple[np.ndarray, dict]:
+    def embed(self, cover: np.ndarray, bits: np.ndarray, order: np.ndarray, steps: int = 30,
+              generator: np.random.Generator | None = None, accept=None, view=None, on_step=None,
+              fraction: float = STEP_FRACTION) -> tuple[np.ndarray, dict]:
         """Stego (uint8, the cover's shape) carrying ``bits`` (0/1) in slots ``order[: len(bits) * repeat]``.
 
-        ``accept(votes)`` judges the receiver's votes on the payload's bits: it returns (acceptable, focus),
-        focus being a boolean array of the bits that the refinement should work on (None: all of them), e.g.
-        those of the codewords that did not decode. It runs every ``check_every`` steps. Without it,
-        refinement goes on until every bit decodes with the margin.
+        The hiding network writes the first stego. Each refinement step then moves the ``fraction`` of the 8-bit
+        values whose gradient (of a hinge on each payload bit's vote) is largest by one level, against the
+        gradient. Why one level on a few values: the stego is 8-bit, so a dense step (every value a fraction of
+        a level, as Adam takes) rounds to a change of nearly every value at once, noise that costs more bits
+        than it mends. Measured on a 512x512 cover at capacity: dense steps raised the wrong bits from 70,000
+        to 115,000 before they fell, and covers took 50 to 100 steps; sparse steps take 0 to 4.
 
-        ``view`` maps the 8-bit stego (a tensor in [0, 1]) to what the receiver will see, e.g. a JPEG re-save
-        with a straight-through gradient: the votes are then the receiver's after that damage. ``on_step()`` is
-        called after each refinement step (a progress bar).
+        ``accept(stego)`` judges the 8-bit stego (uint8, the cover's shape) as the receiver will: it returns
+        (acceptable, focus), focus a ``Focus`` for the next step (heavier on the bits of codewords that did
+        not decode, say) or None. It runs before each step. Without it, refinement goes on until every bit's
+        vote has the margin.
+
+        ``view`` maps the stego (a tensor in [0, 1]) to what the receiver will see, e.g. a JPEG re-save with a
+        straight-through gradient: the gradient then comes through that damage. ``on_step()`` is called after
+        each refinement step (a progress bar).
         """
         h, w = cover.shape[:2]
         rh, rw = self.region(h, w)
@@ -108,47 +148,56 @@ class BitCarrier:
         target = self._spread(torch.from_numpy(plane.astype(np.float32)).reshape(1, *self.grid(h, w))).to(dev)
         index = torch.from_numpy(used.astype(np.int64)).to(dev)
         sign = torch.from_numpy(bits.astype(np.float32)).to(dev) * 2 - 1
-        weight = torch.ones(len(bits), device=dev)
+        weight, margin, urgent = torch.ones(len(bits), device=dev), self.margin, None
 
         c = torch.from_numpy(np.array(cover[:rh, :rw])).permute(2, 0, 1)[None].float().to(dev) / 255
         for p in self.model.parameters():  # gradients flow to the stego only
             p.requires_grad_(False)
         with torch.no_grad():
-            start = quantize_8bit(self.model.hide(c, target))
-        delta = (start - c).clone().requires_grad_(True)
-        opt = None  # made at the first step: a stego that needs none skips torch.optim's import (1.5 s)
+            x = quantize_8bit(self.model.hide(c, target))  # on the 8-bit grid from here on
+
+        def stego() -> np.ndarray:
+            out = cover.copy()
+            out[:rh, :rw] = torch.round(x.detach() * 255)[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
+            return out
+
         info = {}
         for step in range(steps + 1):
-            x = quantize_8bit(c + delta)
-            if view is not None:
-                x = view(x)
+            info["refine_steps"] = step
+            if accept is not None:
+                info["accepted"], focus = accept(stego())
+                if focus is not None:
+                    weight = torch.from_numpy(np.asarray(focus.weight, dtype=np.float32)).to(dev)
+                    if focus.margin is not None:
+                        margin = torch.from_numpy(np.asarray(focus.margin, dtype=np.float32)).to(dev)
+                    urgent = (None if focus.urgent is None or not focus.urgent.any() else
+                              torch.from_numpy(np.asarray(focus.urgent, dtype=np.float32)).to(dev))
+                if info["accepted"] or step == steps:
+                    break
+            x.requires_grad_(True)
+            seen = x if view is None else view(x)
             # Hinge on each bit's vote; only the payload's bits count, the filler slots do not.
-            vote = self._pool(self.model.reveal(x)).reshape(-1)[index].reshape(len(bits), self.repeat).sum(1)
-            short = F.relu(self.margin - sign * vote)
+            vote = self._pool(self.model.reveal(seen)).reshape(-1)[index].reshape(len(bits), self.repeat).sum(1)
+            short = F.relu(margin - sign * vote)
+            if accept is None:
+                info.update(wrong_bits=int((sign * vote <= 0).sum()), weak_bits=int((short > 0).sum()))
+                info["accepted"] = info["weak_bits"] == 0
+                if info["accepted"] or step == steps:
+                    break
+            flat = x.detach().reshape(-1).clone()
+            free = torch.ones_like(flat, dtype=torch.bool)
+            if urgent is not None:
+                # The urgent bits' own gradient, with its own share of values: a bit where the decoder is unsure
+                # has a gradient too small to win a place among all the others' (see ``Focus``).
+                g, = torch.autograd.grad((short * urgent).sum(), x, retain_graph=True)
+                _sparse_step(flat, g.reshape(-1), URGENT_VALUES * int(urgent.sum()) * self.block**2, free)
+            (short * weight).mean().backward()
             with torch.no_grad():
-                info = {"refine_steps": step, "wrong_bits": int((sign * vote <= 0).sum()),
-                        "weak_bits": int((short > 0).sum())}
-                if accept is None:
-                    info["accepted"] = info["weak_bits"] == 0
-                elif step % check_every == 0 or step == steps:
-                    info["accepted"], focus = accept(vote.cpu().numpy())
-                    if focus is not None:
-                        weight = torch.from_numpy(np.asarray(focus, dtype=np.float32)).to(dev)
-                else:
-                    info["accepted"] = False
-            if info["accepted"] or step == steps:
-                break
-            # The distortion term is gentle: early stopping is what keeps the change small.
-            loss = (short * weight).mean() + 0.01 * (delta * 255).pow(2).mean()
-            opt = opt or torch.optim.Adam([delta], lr=0.4 / 255)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+                _sparse_step(flat, x.grad.reshape(-1), int(fraction * flat.numel()), free)
+                x = flat.reshape(x.shape)
             if on_step is not None:
                 on_step()
-        stego = cover.copy()
-        stego[:rh, :rw] = torch.round((c + delta).detach().clamp(0, 1) * 255)[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
-        return stego, info
+        return stego(), info
 
     # --- receiver ----------------------------------------------------------------------------------
 
