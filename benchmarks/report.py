@@ -119,12 +119,16 @@ def seal_capacity(d) -> Iterator[Row]:
     cmd = f"`{py('seal_capacity.py', f'--limit {covers}')}`"
     for mode, result in d["results"].items():
         s, rows = result["summary"], result.get("rows", [])
-        med = statistics.median(r["seal_s"] for r in rows) if rows else s["seal_s_mean"]
         kept = [q for q in (95, 90, 85, 75) if s.get(f"jpeg{q}_success") == 1.0]
         survives = f", survives JPEG {' and '.join(map(str, kept))}" if kept else ""
+        if "seal_unseal_s_median" in s:
+            took = (f"seal + unseal {seconds(s['seal_unseal_s_median'])} median (slowest {seconds(s['seal_unseal_s_max'])}; "
+                    f"{s['small_bytes']} bytes: {seconds(s['small_seal_s_median'] + s['small_unseal_s_median'])})")
+        else:
+            took = f"seal {seconds(statistics.median(r['seal_s'] for r in rows) if rows else s['seal_s_mean'])} median"
         yield (f"`seal` ({mode} mode): any file, exact, in a {d['size']}x{d['size']} cover",
                f"{s['net_bytes']:,} bytes ({s['net_bpp']:.3f} net bits/pixel), {s['success'] * s['covers']:.0f}/{s['covers']} exact, "
-               f"cover {db(s['cover_psnr_mean'])} dB, seal {seconds(med)} median{survives}", cmd)
+               f"cover {db(s['cover_psnr_mean'])} dB, {took}{survives}", cmd)
 
 
 # ---- sound and video ------------------------------------------------------------------------------------

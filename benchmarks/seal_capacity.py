@@ -13,6 +13,7 @@ Then, on each stego: a wrong passphrase, and unsealing the plain cover, must bot
 "no sealed file" (``NoPayloadError``); with the right passphrase, the stego with Gaussian noise (std 4 and 16)
 and cropped (8 pixels off the right and bottom edges) is reported as damaged (``DamagedPayloadError``) or as nothing.
 Times are medians; seal and unseal include one key derivation each (scrypt N = 2^17), measured on its own.
+A 100-byte file is also sealed into each cover and unsealed, timed the same way.
 Prints a table and writes benchmarks/results/seal_capacity.json (a run of some ``--modes`` keeps the other
 modes' last results there).
 """
@@ -76,6 +77,7 @@ def _damage(stego: np.ndarray, kind: str) -> np.ndarray:
 
 
 DAMAGE = ("noise4", "noise16", "crop8")
+SMALL = 100  # bytes of the small file timed on each cover
 
 
 def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, model: str | None = None) -> dict:
@@ -113,6 +115,17 @@ def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, m
         else:
             row.update(ok=False, error=err)
         row["plain_cover_reported"] = _reported_as_nothing(cover, passphrase, model)
+        # A small file: the time a seal and an unseal take when the file is far below the capacity.
+        small = os.urandom(SMALL)
+        t0 = time.time()
+        try:
+            stego = seal(cover, small, "small.bin", passphrase, mode=mode, model=model)
+            row["small_seal_s"] = round(time.time() - t0, 2)
+            t0 = time.time()
+            row["small_ok"] = _ok(stego[0], passphrase, "small.bin", small, model)
+            row["small_unseal_s"] = round(time.time() - t0, 2)
+        except ExypnoError:
+            row.update(small_ok=False, small_seal_s=round(time.time() - t0, 2))
         rows.append(row)
         if not quiet:
             print(f"  {mode} {i + 1}/{len(covers)} {cname}: {row}", flush=True)
@@ -132,6 +145,12 @@ def run_mode(mode: str, covers: dict[str, np.ndarray], tmp: Path, quiet: bool, m
         "seal_s_max": float(np.max([r["seal_s"] for r in rows])),
         "unseal_s_mean": float(np.mean([r["unseal_s"] for r in done])) if done else None,
         "unseal_s_median": float(np.median([r["unseal_s"] for r in done])) if done else None,
+        "seal_unseal_s_median": float(np.median([r["seal_s"] + r.get("unseal_s", 0) for r in rows])),
+        "seal_unseal_s_max": float(np.max([r["seal_s"] + r.get("unseal_s", 0) for r in rows])),
+        "small_bytes": SMALL,
+        "small_success": sum(r["small_ok"] for r in rows) / n,
+        "small_seal_s_median": float(np.median([r["small_seal_s"] for r in rows])),
+        "small_unseal_s_median": float(np.median([r["small_unseal_s"] for r in rows if "small_unseal_s" in r] or [np.nan])),
         "wrong_passphrase_reported": sum(r.get("wrong_passphrase_reported", False) for r in done) / max(1, len(done)),
         "plain_cover_reported": sum(r["plain_cover_reported"] for r in rows) / n,
     }
@@ -190,7 +209,9 @@ def main() -> int:
         s = r["summary"]
         print(f"{mode}: right passphrase on a damaged stego, reported as damaged: "
               + ", ".join(f"{k} {s[f'{k}_reported_damaged']:.0%} (still read {s[f'{k}_still_ok']:.0%})" for k in DAMAGE)
-              + f"; slowest seal {s['seal_s_max']:.1f} s")
+              + f"; slowest seal {s['seal_s_max']:.1f} s, slowest seal + unseal {s['seal_unseal_s_max']:.1f} s")
+        print(f"{mode}: a {s['small_bytes']}-byte file: seal {s['small_seal_s_median']:.2f} s + unseal "
+              f"{s['small_unseal_s_median']:.2f} s (medians), {s['small_success']:.0%} exact")
     print("(seal s, unseal s: medians, each with one key derivation; JPEG90_444: quality 90 with full-resolution chroma)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     kept = json.loads(args.out.read_text())["results"] if args.out.exists() else {}
