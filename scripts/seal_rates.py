@@ -33,6 +33,7 @@ from exypno.media.image import square  # noqa: E402
 from exypno.nets.files import load_model  # noqa: E402
 from exypno.payload.carrier import BitCarrier  # noqa: E402
 from exypno.payload.ldpc import IraCode  # noqa: E402
+from exypno.payload.seal import LLR_CLIP  # noqa: E402
 from exypno.train.data import load_rgb, split_photos  # noqa: E402
 
 SCALES = (0.25, 0.5, 0.75, 1.0, 1.5)
@@ -92,7 +93,8 @@ def main() -> int:
                 part = slice(i * args.ldpc_n, (i + 1) * args.ldpc_n)
                 # The decoder only sees which bits are wrong and how sure each vote is: send the zero word.
                 wrong = v[part] * s[part] <= 0
-                got, converged = code.decode(np.where(wrong, 1.0, -1.0) * np.abs(v[part]) * scale)
+                llr = np.minimum(np.abs(v[part]) * scale, LLR_CLIP)  # as seal.py's receiver clips them
+                got, converged = code.decode(np.where(wrong, 1.0, -1.0) * llr)
                 ok += converged and not got.any()
                 total += 1
         kb = rate * carrier.slots(args.size, args.size) / args.repeat / 8 / 1024

@@ -168,3 +168,36 @@ def test_llrs_are_clipped_so_that_a_confident_wrong_bit_cannot_trap_decoding():
     llr = mode.to_llr(votes)
     assert np.abs(llr).max() == seal_module.LLR_CLIP
     assert (np.sign(llr) == np.sign(votes)).all()
+
+
+def test_a_stuck_salt_is_drawn_again_keeping_what_the_stego_reads(sealed, monkeypatch):
+    """A salt bit that the refinement cannot turn: the next draw takes what the stego reads there."""
+    write, calls = seal_module._write, []
+
+    def stuck_once(*args):
+        calls.append(dict(args[-1]))
+        if len(calls) == 1:
+            raise seal_module._SaltStuck({3: 1, 7: 0})
+        return write(*args)
+
+    monkeypatch.setattr(seal_module, "_write", stuck_once)
+    stego, info = seal_module.seal(sealed["cover"], sealed["data"], "x.bin", "password", mode="png")
+    assert info["salt_draws"] == 2 and calls == [{}, {3: 1, 7: 0}]
+    mode = seal_module.load_mode("png")
+    salt = np.unpackbits(np.frombuffer(mode.read_salt(mode.carrier.logits(stego), mode.salt_slots(96, 96)), np.uint8))
+    assert salt[3] == 1 and salt[7] == 0
+    assert seal_module.unseal(stego, "password", modes=["png"]) == ("x.bin", sealed["data"])
+
+
+def test_a_salt_that_would_be_mostly_fixed_by_the_cover_is_refused(sealed, monkeypatch):
+    """At most MAX_KEPT_SALT_BITS bits come from the cover: the rest of the salt stays random."""
+    calls = []
+
+    def always_stuck(*args):
+        calls.append(1)
+        raise seal_module._SaltStuck({b: 0 for b in range(seal_module.MAX_KEPT_SALT_BITS + 1)})
+
+    monkeypatch.setattr(seal_module, "_write", always_stuck)
+    with pytest.raises(seal_module.Unreliable):
+        seal_module.seal(sealed["cover"], sealed["data"], "x.bin", "password", mode="png")
+    assert len(calls) == 1

@@ -43,7 +43,8 @@ def test_two_seals_with_one_passphrase_have_unrelated_salts_orders_and_keys(twin
     excess = {name: rung.blocks.code.parity_excess(mode.llr(logits_a, mode.slot_order(rung, mode.salt_slots(96, 96),
                                                                                       mode.keyed_slots(96, 96, k)), rung)[:n])
               for name, k in (("own", keys_a), ("other", keys_b))}
-    assert excess["own"] > 2 * seal_module.DAMAGED_EXCESS  # 0.12 on this small, smooth cover and abs(excess["other"]) < seal_module.DAMAGED_EXCESS
+    assert excess["own"] > 1.5 * seal_module.DAMAGED_EXCESS  # 0.085 to 0.12 on this small, smooth cover
+    assert abs(excess["other"]) < seal_module.DAMAGED_EXCESS  # 0 +- 0.009 for one codeword
 
 
 def test_an_attacker_pays_one_kdf_per_guess_and_per_stego(twins, monkeypatch):

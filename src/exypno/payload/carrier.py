@@ -52,7 +52,8 @@ def legacy_order(n: int, passphrase: str) -> np.ndarray:
 class Focus(NamedTuple):
     """What the next refinement step works on: for each payload bit, a weight and, where not the carrier's
     ``margin``, the |vote| to aim for. ``urgent`` bits also get a step of their own: ``URGENT_VALUES`` values
-    per slot, chosen by their gradient alone. Where the decoder is unsure of a slot (|logit| near 0: a fifth of
+    per urgent bit (times the bit block's area, at most ``fraction`` of the values), chosen by their gradient
+    alone. Where the decoder is unsure of a slot (|logit| near 0: a fifth of
     the slots of a small smooth cover, few of a photo's), the logit's gradient is 100 to 1,000 times smaller
     than a sure slot's, so that no weight wins it a place among the values the step moves."""
 
@@ -123,8 +124,8 @@ class BitCarrier:
         values whose gradient (of a hinge on each payload bit's vote) is largest by one level, against the
         gradient. Why one level on a few values: the stego is 8-bit, so a dense step (every value a fraction of
         a level, as Adam takes) rounds to a change of nearly every value at once, noise that costs more bits
-        than it mends. Measured on a 512x512 cover at capacity: dense steps raised the wrong bits from 70,000
-        to 115,000 before they fell, and covers took 50 to 100 steps; sparse steps take 0 to 4.
+        than it mends: on a 512x512 cover at capacity, the first dense steps raise the wrong bits from 70,000
+        to 115,000, and a cover needs 50 to 100 of them; sparse steps need 0 to 4.
 
         ``accept(stego)`` judges the 8-bit stego (uint8, the cover's shape) as the receiver will: it returns
         (acceptable, focus), focus a ``Focus`` for the next step (heavier on the bits of codewords that did
@@ -190,7 +191,8 @@ class BitCarrier:
                 # The urgent bits' own gradient, with its own share of values: a bit where the decoder is unsure
                 # has a gradient too small to win a place among all the others' (see ``Focus``).
                 g, = torch.autograd.grad((short * urgent).sum(), x, retain_graph=True)
-                _sparse_step(flat, g.reshape(-1), URGENT_VALUES * int(urgent.sum()) * self.block**2, free)
+                share = URGENT_VALUES * int(urgent.sum()) * self.block**2
+                _sparse_step(flat, g.reshape(-1), min(share, int(fraction * flat.numel())), free)
             (short * weight).mean().backward()
             with torch.no_grad():
                 _sparse_step(flat, x.grad.reshape(-1), int(fraction * flat.numel()), free)

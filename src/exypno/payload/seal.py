@@ -69,18 +69,21 @@ SALT_COPIES = 3
 MORE_SALT_COPIES = {1: 5}
 # No bit's LLR beyond this. The decoder is sure of most bits (median |vote| 13) and right, but about 1% of its
 # wrong bits come with |vote| 14 to 300 (saturated pixels): taken at their word, they trap belief propagation,
-# and a few codewords of a 512x512 stego failed at any code rate, so that most covers needed refinement. Clipped
-# at 6 (5 and 8 do as well), every codeword of those stegos decodes as the hiding network wrote it
-# (measured on held-out covers at rates 0.25 and 0.55).
+# and a few codewords of a 512x512 stego fail at any code rate. Clipped at 6 (5 and 8 do as well), every
+# codeword of the held-out stegos measured (rates 0.25 and 0.55) decodes as the hiding network wrote it, so
+# that most covers need no refinement.
 LLR_CLIP = 6.0
-# The copies of a salt bit whose sum is wrong or weak are urgent in the refinement (carrier.Focus). Where a salt
-# bit still misreads after SALT_PATIENCE steps, the sender draws a new salt (and with it a new key and slot
-# order) whose stuck bits are what the stego reads there, at most SALT_TRIES times. The other bits stay
-# random, so the salt stays new for every seal.
-SALT_PATIENCE, SALT_TRIES = 4, 4
+# The copies of a salt bit whose sum is wrong or weak are urgent in the refinement (carrier.Focus). Where more
+# than SALT_PATIENCE checks read some salt bit wrong (or the steps run out with one wrong), the sender draws a
+# new salt (and with it a new key and slot order) whose misread bits are what the stego reads there, at most
+# SALT_TRIES draws and MAX_KEPT_SALT_BITS such bits: the other 112 bits or more stay random, so the salt (and
+# the key, which the AES-GCM nonces rely on) stays new for every seal. A seal may so take SALT_TRIES times its
+# steps.
+SALT_PATIENCE, SALT_TRIES, MAX_KEPT_SALT_BITS = 4, 4, 16
 # The parity_excess (ldpc.py) of the first two codewords, averaged, from which a stego that does not decode is
 # reported as damaged rather than as nothing: a wrong passphrase gives 0 +- 0.006 (measured on a 512x512 stego,
-# every rate), a stego with noise of sigma 1 on a 96x96 cover 0.06 to 0.07.
+# every rate), a stego with noise of sigma 1 on a 96x96 cover 0.06 to 0.07. A carrier of one codeword (a cover
+# under about 70x70) has that codeword's alone: 0 +- 0.009.
 DAMAGED_EXCESS = 0.035
 
 
@@ -371,13 +374,15 @@ def _write(sm: SealMode, img: np.ndarray, data: bytes, name: str, passphrase: st
     salt_misread = []  # for each check, the salt bits it misread and what it read there
 
     def accept(region: np.ndarray):
-        """The receiver's code path on each view of the 8-bit stego (itself and, in a robust mode, its JPEG
-        re-save): acceptable when in every view the salt reads as sent, the decoded bits are within what
-        Reed-Solomon fixes with its reserve, and the file comes back. This is the sender's self-check: a stego
-        is written only once it passes. The next refinement step leans on the codewords that failed."""
+        """The receiver's reading of each view of the 8-bit stego (itself and, in a robust mode, its JPEG
+        re-save), as ``_unseal_with`` does it on this rung: acceptable when in every view the salt reads as sent,
+        one of the first two codewords converges (the receiver's test for a rung), the decoded bits are within
+        what Reed-Solomon fixes with its reserve, and the file comes back. This is the sender's self-check: a
+        stego is written only once it passes. The next refinement step leans on the codewords that failed."""
         stego = img.copy()
         stego[:rh, :rw] = region
         ok, done, salt_ok, salt_weak = True, np.ones(rung.blocks.count, bool), True, np.zeros(SALT_BITS, bool)
+        misread = {}  # salt bit -> what a view reads there, where it reads wrong
         failed.clear()
         for after, seen in sm.views(stego):
             logits = sm.carrier.logits(seen[:rh, :rw])
@@ -390,13 +395,15 @@ def _write(sm: SealMode, img: np.ndarray, data: bytes, name: str, passphrase: st
             salt_votes = salt_sums * (2 * salt_bits - 1.0)
             salt_ok = salt_ok and (salt_votes > 0).all()
             salt_weak |= salt_votes < sm.carrier.margin
-            if ok and not (salt_ok and within_ecc(wrong.reshape(-1)[: len(bits)], rung.layout)
+            misread.update({int(b): int(salt_sums[b] > 0) for b in np.flatnonzero(salt_votes <= 0)})
+            if ok and not (salt_ok and any(converged for _, converged in decoded[:2])
+                           and within_ecc(wrong.reshape(-1)[: len(bits)], rung.layout)
                            and _came_back(got.reshape(-1), keys, rung, sm, data)):
                 ok = False
                 failed.append(after)
-        salt_misread.append({int(b): int(salt_sums[b] > 0) for b in np.flatnonzero(salt_votes <= 0)})
+        salt_misread.append(misread)
         if sum(map(bool, salt_misread)) > SALT_PATIENCE:
-            raise _SaltStuck(salt_misread[-1])
+            raise _SaltStuck(misread)
         # Every payload bit keeps a margin; those of failed codewords weigh five times as much. The salt's bits
         # weigh ten times, and each copy aims for a margin as many times larger as there are copies: the
         # receiver reads the sum of the copies before any decoding, and one copy stuck in a saturated pixel
@@ -434,7 +441,7 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
         raise PayloadError(f"the cover ({w}x{h}) is too small to carry a sealed file in {sm.name} mode")
     gen = np.random.default_rng()
     with bar(f"sealing ({sm.name} mode)") as progress:
-        keep = {}
+        keep, info, failed = {}, {"accepted": False}, ""
         for draw in range(1, SALT_TRIES + 1):
             try:
                 region, info, rung, failed = _write(sm, img, data, name, passphrase, rungs, steps, gen, progress, keep)
@@ -442,8 +449,8 @@ def seal(cover, data: bytes, name: str, passphrase: str, output=None, mode: str 
                 break
             except _SaltStuck as stuck:
                 keep.update(stuck.reads)
-        else:
-            region, info, failed = None, {"accepted": False}, ""
+                if len(keep) > MAX_KEPT_SALT_BITS:  # the salt must stay mostly random: this cover cannot carry it
+                    break
     if not info["accepted"]:
         raise Unreliable(f"this cover cannot carry the file reliably in {sm.name} mode (it did not decode "
                          f"back{failed}); try a smaller file or a larger, more detailed cover")
