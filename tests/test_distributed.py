@@ -21,6 +21,10 @@ def _worker(rank: int, world: int, port: int, cfg: dict, resume: bool, report: s
     result = train(TrainConfig(**cfg), resume=resume, progress=False)
     with open(f"{report}.{rank}", "w") as f:
         json.dump({"digest": result["parameter_digest"], "world": result["world_size"]}, f)
+    # The work is done and reported: leave without the interpreter's finalisation, where a gloo thread still
+    # holding a tensor now and then aborts the process (SIGABRT, "terminate called without an active
+    # exception"; pytorch/pytorch#179291).
+    os._exit(0)
 
 
 def _run(tmp_path, name, steps, resume=False):

@@ -75,7 +75,7 @@ def test_a_signal_as_a_temporary_is_made_leaves_none(tmp_path, monkeypatch):
 
     def interrupted(path):
         real(path)
-        os.kill(os.getpid(), signal.SIGINT)  # lands just after the file is made
+        signal.raise_signal(signal.SIGINT)  # lands just after the file is made, in this thread
 
     monkeypatch.setattr(files, "_create", interrupted)
     with pytest.raises(KeyboardInterrupt):
