@@ -1,7 +1,6 @@
 """Writing never loses a file: atomic publication, no overwrite without --force, never over an input, no
 temporary file left behind, and sender-chosen names made safe (media/files.py, docs/limits.md)."""
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -75,7 +74,7 @@ def test_a_signal_as_a_temporary_is_made_leaves_none(tmp_path, monkeypatch):
 
     def interrupted(path):
         real(path)
-        signal.raise_signal(signal.SIGINT)  # lands just after the file is made, in this thread
+        raise KeyboardInterrupt  # what Python's SIGINT handler raises, landing just after the file is made
 
     monkeypatch.setattr(files, "_create", interrupted)
     with pytest.raises(KeyboardInterrupt):
