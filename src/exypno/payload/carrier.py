@@ -53,9 +53,9 @@ class Focus(NamedTuple):
     """What the next refinement step works on: for each payload bit, a weight and, where not the carrier's
     ``margin``, the |vote| to aim for. ``urgent`` bits also get a step of their own: ``URGENT_VALUES`` values
     per urgent bit (times the bit block's area, at most ``fraction`` of the values), chosen by their gradient
-    alone. Where the decoder is unsure of a slot (|logit| near 0: a fifth of
-    the slots of a small smooth cover, few of a photo's), the logit's gradient is 100 to 1,000 times smaller
-    than a sure slot's, so that no weight wins it a place among the values the step moves."""
+    alone. Where the decoder is unsure of a slot (|logit| under 0.5: 22% of the slots of a 64x64 photo), the
+    logit's largest gradient is some 66 times smaller than a sure slot's (benchmarks/seal_refinement.py), so
+    that a step by the largest gradients does not reach it."""
 
     weight: np.ndarray
     margin: np.ndarray | None = None
@@ -77,8 +77,8 @@ def _sparse_step(flat: torch.Tensor, g: torch.Tensor, k: int, free: torch.Tensor
     free[top] = False
 
 
-# The share of a stego's 8-bit values that one refinement step changes, by one level each. A step of 5% at
-# 512x512 costs about 0.3 dB of cover PSNR; measured with benchmarks/seal_capacity.py.
+# The share of a stego's 8-bit values that one refinement step changes, by one level each: a step adds at most
+# 0.05 to the mean squared error, 0.03 dB of cover PSNR at 40 dB.
 STEP_FRACTION = 0.05
 
 
@@ -124,8 +124,9 @@ class BitCarrier:
         values whose gradient (of a hinge on each payload bit's vote) is largest by one level, against the
         gradient. Why one level on a few values: the stego is 8-bit, so a dense step (every value a fraction of
         a level, as Adam takes) rounds to a change of nearly every value at once, noise that costs more bits
-        than it mends: on a 512x512 cover at capacity, the first dense steps raise the wrong bits from 70,000
-        to 115,000, and a cover needs 50 to 100 of them; sparse steps need 0 to 4.
+        than it mends: on a 512x512 cover at capacity, two dense steps raise the wrong bits from 62,000-71,000
+        to 115,000-117,000 of 524,288, while sparse steps keep them within a few thousand of where they were
+        (benchmarks/seal_refinement.py).
 
         ``accept(stego)`` judges the 8-bit stego (uint8, the cover's shape) as the receiver will: it returns
         (acceptable, focus), focus a ``Focus`` for the next step (heavier on the bits of codewords that did

@@ -67,11 +67,10 @@ SALT_BITS = SALT * 8
 # refinement flips (a saturated pixel) must not cost the salt, which is read before any error correction.
 SALT_COPIES = 3
 MORE_SALT_COPIES = {1: 5}
-# No bit's LLR beyond this. The decoder is sure of most bits (median |vote| 13) and right, but about 1% of its
-# wrong bits come with |vote| 14 to 300 (saturated pixels): taken at their word, they trap belief propagation,
-# and a few codewords of a 512x512 stego fail at any code rate. Clipped at 6 (5 and 8 do as well), every
-# codeword of the held-out stegos measured (rates 0.25 and 0.55) decodes as the hiding network wrote it, so
-# that most covers need no refinement.
+# No bit's LLR beyond this. The decoder is sure of most bits (median |vote| 13) and right, but the loudest of its
+# wrong bits come with |vote| up to 32-246 (the 99th percentile 2-14): taken at their word, they trap belief
+# propagation, and 2 to 8 of a 512x512 stego's 64 codewords fail on some covers. Clipped at 6 (5 and 8 do as
+# well), none does (benchmarks/seal_refinement.py), so that most covers need no refinement.
 LLR_CLIP = 6.0
 # The copies of a salt bit whose sum is wrong or weak are urgent in the refinement (carrier.Focus). Where more
 # than SALT_PATIENCE checks read some salt bit wrong (or the steps run out with one wrong), the sender draws a
