@@ -41,6 +41,23 @@ def test_seal_unseal_round_trip_keeps_bytes_and_name(capsys, tmp_path, files):
     assert (outdir / "notes.txt").read_bytes() == secret.read_bytes()
 
 
+def test_unseal_into_a_new_folder_named_with_a_slash(capsys, tmp_path, files):
+    """``-o outdir/`` (as README writes it) is a folder even before it exists: made once the file is back."""
+    cover, secret, pw = files
+    stego = tmp_path / "stego.png"
+    assert run(capsys, "seal", "--cover", cover, "--file", secret, "-o", stego, "--passphrase-file", pw)[0] == 0
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("not the passphrase at all\n")
+    code, _, err = run(capsys, "unseal", stego, "-o", f"{tmp_path / 'never'}/", "--passphrase-file", wrong)
+    assert code == 2 and "no sealed file" in err and not (tmp_path / "never").exists()
+    code, out, err = run(capsys, "unseal", stego, "-o", f"{tmp_path / 'new' / 'dir'}/", "--passphrase-file", pw)
+    assert code == 0, err
+    assert (tmp_path / "new" / "dir" / "notes.txt").read_bytes() == secret.read_bytes()
+    (tmp_path / "a-file").write_bytes(b"x")
+    code, _, err = run(capsys, "unseal", stego, "-o", f"{tmp_path / 'a-file'}/", "--passphrase-file", pw)
+    assert code == 2 and "not a folder" in err and (tmp_path / "a-file").read_bytes() == b"x"
+
+
 def test_passphrase_from_the_environment(capsys, tmp_path, files, monkeypatch):
     cover, secret, _ = files
     monkeypatch.setenv("EXYPNO_PASSPHRASE", "from env")

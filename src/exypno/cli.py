@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -310,17 +311,26 @@ def cmd_unseal(args) -> int:
                                      progress=True, device=device))
     check_input(args.stego)
     out = Path(args.output) if args.output else None
-    if out is not None and not out.is_dir():
+    # A folder: one that exists, or a name ending in a slash (made once the file is back).
+    to_folder = out is None or out.is_dir() or args.output.endswith(("/", os.sep))
+    if not to_folder:
         from .media.files import check_output
 
         check_output(out, args.force)  # fail before the slow part
+    elif out is not None and out.exists() and not out.is_dir():
+        raise ExypnoError(f"{out}: exists and is not a folder")
     device = _device(args)
     passphrase = _passphrase(args, confirm=False)
     name, data = api.unseal(args.stego, passphrase, device=device)
     safe = safe_name(name)  # the sender chose it: never a path, a hidden or option-like name, or over a file
-    if out is not None and not out.is_dir():
+    if not to_folder:
         target = write_bytes(out, data, args.force)  # --force is for a name the receiver gave
     else:
+        if out is not None:
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ExypnoError(f"{out}: cannot make this folder ({e.strerror})") from None
         target = write_new(out or Path("."), safe, data)
         if target.name != name:
             print(f"note: sealed as {name!r}; written as {target.name!r}", file=sys.stderr)
@@ -562,8 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("unseal", help="recover a sealed file, exactly, or say why not")
     p.add_argument("stego")
-    p.add_argument("-o", "--output", help="output file, or a folder for the original name (default: the original "
-                                           "name, here)")
+    p.add_argument("-o", "--output", help="output file, or a folder for the original name: one that exists, or a "
+                                           "name ending in / (default: the original name, here)")
     p.add_argument("--passphrase-file", help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     _device_arg(p)
