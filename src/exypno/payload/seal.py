@@ -198,9 +198,12 @@ class SealMode:
         order[~salt] = keyed[: len(salt) - len(salt_slots)]
         return order
 
+    def salt_votes(self, logits: np.ndarray, salt_slots: np.ndarray) -> np.ndarray:
+        """Each salt bit's vote: the sum of its copies' logits (positive: a 1)."""
+        return logits[salt_slots].reshape(SALT_BITS, -1).sum(axis=1)
+
     def read_salt(self, logits: np.ndarray, salt_slots: np.ndarray) -> bytes:
-        votes = logits[salt_slots].reshape(SALT_BITS, -1).sum(axis=1)
-        return np.packbits(votes > 0).tobytes()
+        return np.packbits(self.salt_votes(logits, salt_slots) > 0).tobytes()
 
     def llr(self, logits: np.ndarray, order: np.ndarray, rung: Rung) -> np.ndarray:
         return self.to_llr(self.carrier.votes(logits, order, rung.blocks.coded_bits))
@@ -390,7 +393,7 @@ def _write(sm: SealMode, img: np.ndarray, data: bytes, name: str, passphrase: st
             got = np.stack([b for b, _ in decoded])
             wrong = got != sent
             done &= np.array([converged for _, converged in decoded]) & ~wrong.any(axis=1)
-            salt_sums = logits[salt_slots].reshape(SALT_BITS, -1).sum(axis=1)
+            salt_sums = sm.salt_votes(logits, salt_slots)
             salt_votes = salt_sums * (2 * salt_bits - 1.0)
             salt_ok = salt_ok and (salt_votes > 0).all()
             salt_weak |= salt_votes < sm.carrier.margin
